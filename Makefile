@@ -1,0 +1,32 @@
+# Two commands do everything (see README):  make lab   |   make test
+# Both create .venv on first use and reuse it afterwards.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test fast-test smoke course clean help
+
+help:
+	@echo "make lab    - set up .venv (first time) and open the course in JupyterLab"
+	@echo "make test   - set up .venv (first time) and run the whole test suite"
+	@echo "make smoke  - a seconds-long CLI training run"
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e '.[test]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (wgan-lessons)"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: $(STAMP)
+	WGAN_LESSONS_FAST=1 $(PY) -m pytest
+
+smoke: $(STAMP)
+	$(PY) -m wgan_lessons train --dry-run --out runs/smoke
+
+clean:
+	rm -rf runs build .pytest_cache

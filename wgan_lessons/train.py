@@ -1,0 +1,504 @@
+"""The one training loop of the course: GAN, non-saturating GAN, WGAN and WGAN-GP.
+
+``TrainConfig`` (a dataclass) says what to train; ``Trainer`` holds the networks, the
+optimisers, the random stream and the history, and trains in chunks (``trainer.run(n)``),
+which is what the notebooks' widgets need; ``train(config)`` runs it to the end.
+
+Per-method defaults (a field left as ``None`` takes the default of its method and data):
+
+==========  ==========  ================  =============  ==========  ===========================
+method      optimizer   lr (G and D)      betas          n_critic    other
+==========  ==========  ================  =============  ==========  ===========================
+gan         Adam        1e-4              (0.5, 0.999)   1           minimax (saturating) G loss
+nsgan       Adam        1e-4              (0.5, 0.999)   1           non-saturating G loss
+wgan        RMSProp     5e-5              --             5           clip_value = 0.01
+wgan-gp     Adam        1e-4              (0.5, 0.9)     5           lambda_gp = 0.1 toys, 10 images
+==========  ==========  ================  =============  ==========  ===========================
+
+Sources: WGAN (Arjovsky et al. 2017, Algorithm 1: RMSProp 5e-5, c = 0.01, n_critic = 5; Adam
+with beta1 > 0 destabilised their critic). WGAN-GP (Gulrajani et al. 2017, Algorithm 1: Adam 1e-4,
+n_critic = 5, lambda = 10, betas (0, 0.9)). For WGAN-GP we choose the betas (0.5, 0.9) of the
+authors' released code, which the toy script uses, and lambda = 0.1 on 2-D toys as that script
+does ("smaller lambda helps for toy tasks"); images keep the paper's lambda = 10. The 2-D
+networks follow the toy script (2-D noise, 3 hidden ReLU layers, batch 256) except for the
+width: 256 instead of 512, which is 2.7x faster on a 2-core CPU (49 vs 130 ms per generator
+step, measured) and reached all 8 modes of ring8 as fast; ``g_width=d_width=512`` gives the
+reference. ``steps`` counts generator iterations: 2500 on toys, about 2 minutes on a 2-core CPU.
+
+Order of operations in one generator iteration (Algorithm 1 of both papers)::
+
+    repeat n_critic times:
+        fresh real batch x, fresh noise z, x~ = G(z) (no gradient to G)
+        L_D = critic loss (+ gradient penalty for wgan-gp)
+        D optimiser step, THEN clip weights (wgan)
+    fresh noise z, L_G = generator loss, G optimiser step
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+import warnings
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from wgan_lessons import data as data_mod
+from wgan_lessons import losses
+from wgan_lessons.nets import ConvCritic, ConvGenerator, mlp_critic, mlp_generator
+from wgan_lessons.settings import get_device
+
+__all__ = ["TrainConfig", "Trainer", "train", "METHODS", "OPTIMIZERS", "DivergenceWarning", "method_defaults"]
+
+METHODS = ("gan", "nsgan", "wgan", "wgan-gp")
+OPTIMIZERS = ("adam", "rmsprop")
+DATASETS = tuple(data_mod.TOY_DATASETS) + tuple(data_mod.IMAGE_DATASETS)
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Training stopped because a loss became NaN or infinite."""
+
+
+def method_defaults(method: str, data: str) -> dict:
+    """The paper defaults for ``method`` on ``data`` (see the module docstring)."""
+    image = data in data_mod.IMAGE_DATASETS
+    if method in ("gan", "nsgan"):
+        d = dict(optimizer="adam", lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.999), n_critic=1)
+    elif method == "wgan":
+        d = dict(optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, betas=(0.5, 0.999), n_critic=5, clip_value=0.01)
+    elif method == "wgan-gp":
+        d = dict(optimizer="adam", lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.9), n_critic=5,
+                 lambda_gp=10.0 if image else 0.1)
+    else:
+        raise ValueError(f"TrainConfig.method: unknown method {method!r}; choose one of {list(METHODS)}")
+    d.setdefault("clip_value", 0.01)
+    d.setdefault("lambda_gp", 10.0 if image else 0.1)
+    d["z_dim"] = 32 if image else 2
+    d["steps"] = 2000 if image else 2500
+    return d
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs. ``None`` means "the default of this method" (see the
+    module docstring); :meth:`resolved` fills those in and checks every value.
+
+    Attributes:
+        method: 'gan' (minimax), 'nsgan' (non-saturating), 'wgan' (weight clipping) or 'wgan-gp'.
+        data: a 2-D toy ('ring8', 'grid25', 'swissroll') or images ('digits', 'mnist', 'fashion-mnist').
+        steps: generator iterations.
+        batch_size: m, samples per batch (real and fake alike).
+        n_critic: critic (discriminator) steps per generator step.
+        lr_g, lr_d: learning rates of G and of the critic D.
+        betas: Adam's (beta1, beta2); ignored by RMSProp.
+        optimizer: 'adam' or 'rmsprop', used for both networks.
+        clip_value: c, the WGAN weight-clipping box [-c, c] (method 'wgan' only).
+        lambda_gp: lambda, the gradient penalty weight (method 'wgan-gp' only).
+        z_dim: noise dimension (2 for toys, as in the toy script; 32 for images).
+        g_width, g_depth, d_width, d_depth, activation: MLP sizes for 2-D toys.
+        conv_base: base channel count of the conv nets for images.
+        seed: seeds the weights, the data and the noise. Same seed, same history on the CPU.
+        device: 'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda' or 'mps'.
+        log_every: record the history every this many generator steps.
+        image_root, download: where torchvision data sets live, and whether to download them.
+    """
+
+    method: str = "wgan-gp"
+    data: str = "ring8"
+    steps: int | None = None
+    batch_size: int = 256
+    n_critic: int | None = None
+    lr_g: float | None = None
+    lr_d: float | None = None
+    betas: tuple | None = None
+    optimizer: str | None = None
+    clip_value: float | None = None
+    lambda_gp: float | None = None
+    z_dim: int | None = None
+    g_width: int = 256
+    g_depth: int = 3
+    d_width: int = 256
+    d_depth: int = 3
+    activation: str = "relu"
+    conv_base: int = 32
+    seed: int = 0
+    device: str = "auto"
+    log_every: int = 10
+    image_root: str | None = None
+    download: bool = False
+
+    # ------------------------------------------------------------------ checks
+    def resolved(self) -> "TrainConfig":
+        """A copy with every ``None`` replaced by its method's default, and every value checked.
+
+        Raises:
+            ValueError: naming the field, for any bad value.
+        """
+        if self.method not in METHODS:
+            raise ValueError(f"TrainConfig.method: unknown method {self.method!r}; choose one of {list(METHODS)}")
+        if self.data not in DATASETS:
+            raise ValueError(f"TrainConfig.data: unknown data {self.data!r}; choose one of {list(DATASETS)}")
+        defaults = method_defaults(self.method, self.data)
+        filled = {f.name: getattr(self, f.name) for f in fields(self)}
+        for k, v in defaults.items():
+            if filled.get(k) is None:
+                filled[k] = v
+        cfg = TrainConfig(**filled)
+        cfg.betas = tuple(float(b) for b in cfg.betas)
+        cfg._check()
+        return cfg
+
+    def _check(self) -> None:
+        def need(ok: bool, name: str, rule: str):
+            if not ok:
+                raise ValueError(f"TrainConfig.{name} {rule}, got {getattr(self, name)!r}")
+
+        def is_int(v):
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        need(self.optimizer in OPTIMIZERS, "optimizer", f"must be one of {list(OPTIMIZERS)}")
+        need(is_int(self.steps) and self.steps >= 0, "steps", "must be an integer >= 0")
+        need(is_int(self.batch_size) and self.batch_size >= 1, "batch_size", "must be an integer >= 1")
+        need(is_int(self.n_critic) and self.n_critic >= 1, "n_critic", "must be an integer >= 1")
+        for name in ("lr_g", "lr_d"):
+            v = getattr(self, name)
+            need(isinstance(v, (int, float)) and math.isfinite(v) and v > 0, name, "must be a positive number")
+        need(len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), "betas", "must be two numbers in [0, 1)")
+        need(isinstance(self.clip_value, (int, float)) and self.clip_value > 0, "clip_value", "must be > 0")
+        need(isinstance(self.lambda_gp, (int, float)) and math.isfinite(self.lambda_gp) and self.lambda_gp >= 0,
+             "lambda_gp", "must be a number >= 0")
+        need(is_int(self.z_dim) and self.z_dim >= 1, "z_dim", "must be an integer >= 1")
+        for name in ("g_width", "d_width", "conv_base"):
+            need(is_int(getattr(self, name)) and getattr(self, name) >= 1, name, "must be an integer >= 1")
+        for name in ("g_depth", "d_depth"):
+            need(is_int(getattr(self, name)) and getattr(self, name) >= 0, name, "must be an integer >= 0")
+        from wgan_lessons.nets import ACTIVATIONS
+
+        need(self.activation in ACTIVATIONS, "activation", f"must be one of {sorted(ACTIVATIONS)}")
+        need(is_int(self.seed), "seed", "must be an integer")
+        need(is_int(self.log_every) and self.log_every >= 1, "log_every", "must be an integer >= 1")
+        try:
+            get_device(self.device)
+        except ValueError as exc:
+            raise ValueError(f"TrainConfig.{exc}") from None
+
+    @property
+    def is_image(self) -> bool:
+        return self.data in data_mod.IMAGE_DATASETS
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        if d["betas"] is not None:
+            d["betas"] = list(d["betas"])
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown TrainConfig fields: {sorted(unknown)}")
+        d = dict(d)
+        if d.get("betas") is not None:
+            d["betas"] = tuple(d["betas"])
+        return cls(**d)
+
+
+HISTORY_KEYS = ("step", "loss_d", "loss_g", "w_estimate", "penalty", "grad_norm", "d_real", "d_fake", "seconds")
+
+
+class Trainer:
+    """Trains one GAN-family model in chunks.
+
+    >>> trainer = Trainer(TrainConfig(method="wgan-gp", data="ring8", steps=100))
+    >>> trainer.run(50)          # 50 generator steps (blocking), then
+    >>> trainer.run()            # the rest, up to config.steps
+    >>> trainer.history["w_estimate"]
+
+    Attributes:
+        config: the resolved :class:`TrainConfig`.
+        generator, critic: the two networks (``critic`` is the GAN discriminator for gan/nsgan,
+            returning logits).
+        history: dict of lists, recorded every ``log_every`` generator steps: ``step``,
+            ``loss_d`` (critic loss incl. penalty), ``loss_g``, ``w_estimate`` (= -(E_g f - E_r f),
+            the critic's W1 estimate; NaN for gan/nsgan), ``penalty``, ``grad_norm`` (mean per-sample
+            ||grad_x f|| at interpolates), ``d_real``/``d_fake`` (mean critic outputs), ``seconds``.
+        step: generator steps done so far.
+        stop_reason: None, or why training stopped early (e.g. a NaN loss).
+    """
+
+    def __init__(self, config: TrainConfig | None = None, progress: bool = True):
+        self.config = (config or TrainConfig()).resolved()
+        cfg = self.config
+        self.device = get_device(cfg.device)
+        self.progress = progress
+        self._stop_requested = False
+        self.stop_reason: str | None = None
+        self.step = 0
+        self.elapsed = 0.0
+        self.history: dict[str, list] = {k: [] for k in HISTORY_KEYS}
+
+        # Data
+        if cfg.is_image:
+            self.dist = None
+            self.images = data_mod.load_images(cfg.data, root=cfg.image_root, download=cfg.download).to(self.device)
+            img_size = self.images.shape[-1]
+        else:
+            self.dist = data_mod.get_toy(cfg.data)
+            self.images = None
+
+        # Networks: initialised from the seed without touching the global RNG.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            if cfg.is_image:
+                g = ConvGenerator(cfg.z_dim, img_size, self.images.shape[1], cfg.conv_base)
+                d = ConvCritic(img_size, self.images.shape[1], cfg.conv_base)
+            else:
+                g = mlp_generator(cfg.z_dim, 2, cfg.g_width, cfg.g_depth, cfg.activation)
+                d = mlp_critic(2, cfg.d_width, cfg.d_depth, cfg.activation)
+        self.generator = g.to(self.device)
+        self.critic = d.to(self.device)
+        self.opt_g = self._optimizer(self.generator.parameters(), cfg.lr_g)
+        self.opt_d = self._optimizer(self.critic.parameters(), cfg.lr_d)
+        # One CPU stream for data, noise and eps: reproducible on every device.
+        self.rng = torch.Generator().manual_seed(cfg.seed + 1)
+        self._last_good = self._snapshot()
+
+    # ------------------------------------------------------------------ pieces
+    def _optimizer(self, params, lr):
+        cfg = self.config
+        if cfg.optimizer == "adam":
+            return torch.optim.Adam(params, lr=lr, betas=cfg.betas)
+        return torch.optim.RMSprop(params, lr=lr)
+
+    def sample_real(self, n: int) -> torch.Tensor:
+        """n real samples on the training device: (n, 2) for toys, (n, C, H, W) for images."""
+        if self.images is not None:
+            idx = torch.randint(0, self.images.shape[0], (n,), generator=self.rng)
+            return self.images[idx.to(self.device)]
+        return self.dist.sample(n, generator=self.rng).to(self.device)
+
+    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.randn(n, self.config.z_dim, generator=generator or self.rng).to(self.device)
+
+    @torch.no_grad()
+    def sample(self, n: int = 2500, seed: int | None = None) -> torch.Tensor:
+        """n generator samples on the CPU, from a *fixed* noise stream (``seed``, default
+        config.seed + 2) that leaves training's random stream untouched: calling it again
+        after more training shows how the same z moved."""
+        g = torch.Generator().manual_seed(self.config.seed + 2 if seed is None else seed)
+        was_training = self.generator.training
+        self.generator.eval()
+        x = self.generator(self.sample_z(n, g)).cpu()
+        self.generator.train(was_training)
+        return x
+
+    def critic_scores(self, x: torch.Tensor) -> torch.Tensor:
+        """The critic's (or discriminator's logit) values at points x, on the CPU."""
+        with torch.no_grad():
+            return self.critic(torch.as_tensor(x, dtype=torch.float32).to(self.device)).cpu()
+
+    def _snapshot(self) -> dict:
+        return {
+            "generator": copy.deepcopy(self.generator.state_dict()),
+            "critic": copy.deepcopy(self.critic.state_dict()),
+            "opt_g": copy.deepcopy(self.opt_g.state_dict()),
+            "opt_d": copy.deepcopy(self.opt_d.state_dict()),
+            "step": self.step,
+        }
+
+    def _restore(self, snap: dict) -> None:
+        self.generator.load_state_dict(snap["generator"])
+        self.critic.load_state_dict(snap["critic"])
+        self.opt_g.load_state_dict(snap["opt_g"])
+        self.opt_d.load_state_dict(snap["opt_d"])
+
+    def _diverged(self, what: str, value: float) -> None:
+        good = self._last_good["step"]
+        self._restore(self._last_good)
+        self.stop_reason = (
+            f"Training stopped at generator step {self.step}: the {what} became {value}. "
+            f"The networks were restored to step {good}, the last finite state; the history is kept. "
+            "Try a smaller learning rate, a larger lambda_gp, or a smaller clip_value."
+        )
+        self.step = good
+        warnings.warn(self.stop_reason, DivergenceWarning, stacklevel=3)
+
+    # ------------------------------------------------------------------ one iteration
+    def _critic_step(self) -> dict | None:
+        cfg = self.config
+        real = self.sample_real(cfg.batch_size)  # (B, ...) a fresh real batch every critic step
+        with torch.no_grad():
+            fake = self.generator(self.sample_z(cfg.batch_size))  # (B, ...)
+        s_real, s_fake = self.critic(real), self.critic(fake)  # (B,), (B,)
+        penalty = torch.zeros((), device=self.device)
+        if cfg.method in ("gan", "nsgan"):
+            loss = losses.gan_discriminator_loss(s_real, s_fake)
+            w_est = float("nan")
+        else:
+            loss_w = losses.wasserstein_critic_loss(s_real, s_fake)
+            w_est = -loss_w.item()
+            loss = loss_w
+            if cfg.method == "wgan-gp":
+                penalty = losses.gradient_penalty(self.critic, real, fake, cfg.lambda_gp, generator=self.rng)
+                loss = loss + penalty
+        value = loss.item()
+        if not math.isfinite(value):
+            self._diverged("critic loss", value)
+            return None
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        if cfg.method == "wgan":
+            losses.clip_weights_(self.critic, cfg.clip_value)  # after the step, never before
+        return {"loss_d": value, "w_estimate": w_est, "penalty": penalty.item(), "real": real, "fake": fake,
+                "d_real": s_real.mean().item(), "d_fake": s_fake.mean().item()}
+
+    def _generator_step(self) -> float | None:
+        cfg = self.config
+        self.critic.requires_grad_(False)
+        s_fake = self.critic(self.generator(self.sample_z(cfg.batch_size)))  # (B,)
+        if cfg.method == "gan":
+            loss = losses.gan_generator_loss_saturating(s_fake)
+        elif cfg.method == "nsgan":
+            loss = losses.gan_generator_loss_nonsaturating(s_fake)
+        else:
+            loss = losses.wasserstein_generator_loss(s_fake)
+        value = loss.item()
+        if not math.isfinite(value):
+            self.critic.requires_grad_(True)
+            self._diverged("generator loss", value)
+            return None
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        self.critic.requires_grad_(True)
+        return value
+
+    def _record(self, c: dict, loss_g: float) -> None:
+        x_hat = losses.interpolate(c["real"], c["fake"], self.rng)
+        grad_norm = losses.critic_grad_norm(self.critic, x_hat).mean().item()
+        row = {"step": self.step, "loss_d": c["loss_d"], "loss_g": loss_g, "w_estimate": c["w_estimate"],
+               "penalty": c["penalty"], "grad_norm": grad_norm, "d_real": c["d_real"], "d_fake": c["d_fake"],
+               "seconds": self.elapsed}
+        for k in HISTORY_KEYS:
+            self.history[k].append(row[k])
+        if all(torch.isfinite(p).all() for p in self.generator.parameters()) and \
+                all(torch.isfinite(p).all() for p in self.critic.parameters()):
+            self._last_good = self._snapshot()
+
+    # ------------------------------------------------------------------ public
+    def request_stop(self) -> None:
+        """Ask a running :meth:`run` (e.g. in another thread) to stop after the current step."""
+        self._stop_requested = True
+
+    @property
+    def done(self) -> bool:
+        return self.step >= self.config.steps or self.stop_reason is not None
+
+    def run(self, steps: int | None = None, callback: Callable[["Trainer"], bool | None] | None = None,
+            progress: bool | None = None) -> dict:
+        """Train ``steps`` more generator iterations (default: up to ``config.steps``).
+
+        ``callback(trainer)`` is called after every recorded step; returning ``False`` stops.
+        Returns the history. A NaN/inf loss stops training with a :class:`DivergenceWarning`,
+        restores the last finite state and keeps the history.
+        """
+        if self.stop_reason is not None:
+            warnings.warn(f"not training: {self.stop_reason}", DivergenceWarning, stacklevel=2)
+            return self.history
+        n = self.config.steps - self.step if steps is None else int(steps)
+        if n < 0:
+            raise ValueError(f"steps must be >= 0, got {steps}")
+        self._stop_requested = False
+        show = self.progress if progress is None else progress
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, desc=f"{self.config.method} on {self.config.data}", disable=not show or n == 0,
+                   leave=False)
+        try:
+            for _ in range(n):
+                t0 = time.perf_counter()
+                c = None
+                for _ in range(self.config.n_critic):
+                    c = self._critic_step()
+                    if c is None:
+                        return self.history
+                loss_g = self._generator_step()
+                if loss_g is None:
+                    return self.history
+                self.step += 1
+                self.elapsed += time.perf_counter() - t0
+                bar.update(1)
+                last = self.step == self.config.steps
+                if self.step % self.config.log_every == 0 or last:
+                    self._record(c, loss_g)
+                    bar.set_postfix(loss_d=f"{c['loss_d']:.3g}", loss_g=f"{loss_g:.3g}")
+                    if callback is not None and callback(self) is False:
+                        break
+                if self._stop_requested:
+                    break
+        finally:
+            bar.close()
+        return self.history
+
+    def evaluate(self, n: int = 2500) -> dict:
+        """metrics.json numbers for toy data: modes, hq_fraction, reverse_kl, w1 (exact, POT)."""
+        if self.dist is None:
+            raise ValueError("evaluate() measures 2-D toy data; image runs have no mode metrics")
+        from wgan_lessons.metrics import evaluate_samples
+
+        real = self.dist.sample(n, generator=torch.Generator().manual_seed(self.config.seed + 3))
+        return evaluate_samples(self.sample(n), self.dist, real=real)
+
+    # ------------------------------------------------------------------ checkpoints
+    def save(self, path) -> Path:
+        """Save a checkpoint that :meth:`load` restores with ``torch.load(weights_only=True)``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({
+            "config": self.config.to_dict(),
+            "step": self.step,
+            "generator": self.generator.state_dict(),
+            "critic": self.critic.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "rng": self.rng.get_state(),
+            "history": self.history,
+            "elapsed": self.elapsed,
+        }, path)
+        return path
+
+    @classmethod
+    def load(cls, path, device: str | None = None, progress: bool = True) -> "Trainer":
+        """Rebuild a Trainer from a checkpoint (safe: ``weights_only=True``)."""
+        ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
+        cfg = TrainConfig.from_dict(ckpt["config"])
+        if device is not None:
+            cfg = replace(cfg, device=device)
+        trainer = cls(cfg, progress=progress)
+        trainer.generator.load_state_dict(ckpt["generator"])
+        trainer.critic.load_state_dict(ckpt["critic"])
+        trainer.opt_g.load_state_dict(ckpt["opt_g"])
+        trainer.opt_d.load_state_dict(ckpt["opt_d"])
+        trainer.rng.set_state(ckpt["rng"])
+        trainer.step = int(ckpt["step"])
+        trainer.history = {k: list(v) for k, v in ckpt["history"].items()}
+        trainer.elapsed = float(ckpt["elapsed"])
+        trainer._last_good = trainer._snapshot()
+        return trainer
+
+    def history_json(self) -> str:
+        return json.dumps(self.history)
+
+
+def train(config: TrainConfig | None = None, callback: Callable[[Trainer], bool | None] | None = None,
+          progress: bool = True) -> Trainer:
+    """Train ``config`` to ``config.steps`` and return the :class:`Trainer` (networks, history)."""
+    trainer = Trainer(config, progress=progress)
+    trainer.run(callback=callback)
+    return trainer
