@@ -139,3 +139,15 @@ def test_checkpoint_round_trip(tmp_path):
 def test_config_dict_round_trip():
     cfg = TrainConfig(method="wgan", betas=(0.1, 0.2)).resolved()
     assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+
+
+def test_update_hparams_live():
+    t = Trainer(TrainConfig(method="wgan-gp", **TINY), progress=False)
+    t.run(1)
+    t.update_hparams(lr_d=3e-3, n_critic=2, lambda_gp=1.0)
+    assert t.opt_d.param_groups[0]["lr"] == 3e-3 and t.config.n_critic == 2
+    t.run(1)
+    with pytest.raises(ValueError, match="method"):
+        t.update_hparams(method="gan")
+    with pytest.raises(ValueError, match="n_critic"):
+        t.update_hparams(n_critic=0)

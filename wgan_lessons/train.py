@@ -358,16 +358,27 @@ class Trainer:
         return {"loss_d": value, "w_estimate": w_est, "penalty": penalty.item(), "real": real, "fake": fake,
                 "d_real": s_real.mean().item(), "d_fake": s_fake.mean().item()}
 
+    def generator_loss(self, scores: torch.Tensor) -> torch.Tensor:
+        """The generator loss of this method, from critic scores (logits for gan/nsgan) on fakes."""
+        if self.config.method == "gan":
+            return losses.gan_generator_loss_saturating(scores)
+        if self.config.method == "nsgan":
+            return losses.gan_generator_loss_nonsaturating(scores)
+        return losses.wasserstein_generator_loss(scores)
+
+    def generator_field(self, x) -> torch.Tensor:
+        """-grad_x of the per-sample generator loss at points x (n, 2): the direction in which the
+        generator's loss pushes a sample sitting at x (GAN Lab's arrows). Returns (n, 2) on the CPU."""
+        x = torch.as_tensor(x, dtype=torch.float32).to(self.device).detach().clone().requires_grad_(True)
+        loss = self.generator_loss(self.critic(x)) * x.shape[0]  # sum of per-sample losses
+        (grad,) = torch.autograd.grad(loss, x)
+        return -grad.detach().cpu()
+
     def _generator_step(self) -> float | None:
         cfg = self.config
         self.critic.requires_grad_(False)
         s_fake = self.critic(self.generator(self.sample_z(cfg.batch_size)))  # (B,)
-        if cfg.method == "gan":
-            loss = losses.gan_generator_loss_saturating(s_fake)
-        elif cfg.method == "nsgan":
-            loss = losses.gan_generator_loss_nonsaturating(s_fake)
-        else:
-            loss = losses.wasserstein_generator_loss(s_fake)
+        loss = self.generator_loss(s_fake)
         value = loss.item()
         if not math.isfinite(value):
             self.critic.requires_grad_(True)
@@ -392,6 +403,24 @@ class Trainer:
             self._last_good = self._snapshot()
 
     # ------------------------------------------------------------------ public
+    LIVE_FIELDS = ("lr_g", "lr_d", "n_critic", "clip_value", "lambda_gp", "batch_size", "steps")
+
+    def update_hparams(self, **changes) -> None:
+        """Change hyper-parameters between chunks, keeping the networks and optimiser state:
+        the learning rates, n_critic, clip_value, lambda_gp, batch_size and steps (the sliders of
+        the training lab). Anything else (method, data, sizes, seed) needs a new Trainer."""
+        bad = set(changes) - set(self.LIVE_FIELDS)
+        if bad:
+            raise ValueError(f"{sorted(bad)} cannot change during training; build a new Trainer "
+                             f"(live fields: {list(self.LIVE_FIELDS)})")
+        cfg = replace(self.config, **changes)
+        cfg._check()
+        self.config = cfg
+        for group in self.opt_g.param_groups:
+            group["lr"] = cfg.lr_g
+        for group in self.opt_d.param_groups:
+            group["lr"] = cfg.lr_d
+
     def request_stop(self) -> None:
         """Ask a running :meth:`run` (e.g. in another thread) to stop after the current step."""
         self._stop_requested = True

@@ -1,0 +1,85 @@
+"""Every lesson notebook: committed clean, opens the same way, and runs top to bottom in fast mode.
+
+New notebooks in notebooks/ join automatically. Each one's seconds are printed (run pytest
+with -s, or read the 'notebook seconds' summary at the end of the run).
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from wgan_lessons.course import SETUP_CELL, colab_url
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+TIMEOUT = 240  # seconds per cell; the whole suite's notebooks must stay under 5 minutes
+SECONDS: dict[str, float] = {}
+
+pytestmark = pytest.mark.notebook
+
+
+def _ids(paths):
+    return [p.name for p in paths]
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no lesson notebooks found in notebooks/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not dirty, f"{path.name}: cells {dirty} have outputs or execution counts; clear them before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_opens_with_title_goals_time_badge_and_setup(path):
+    nb = nbformat.read(path, as_version=4)
+    first, setup = nb.cells[0], nb.cells[1]
+    assert first.cell_type == "markdown" and first.source.startswith("# "), "first cell: a markdown title"
+    assert colab_url(path.name) in first.source, "first cell: the Open-in-Colab badge of this notebook"
+    low = first.source.lower()
+    assert "learning goals" in low and "time" in low, "first cell: learning goals and a time estimate"
+    assert setup.cell_type == "code" and setup.source.strip() == SETUP_CELL.strip(), \
+        "second cell must be wgan_lessons.course.SETUP_CELL exactly"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_runs_in_fast_mode(path, tmp_path):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    env_before = os.environ.get("WGAN_LESSONS_FAST")
+    os.environ["WGAN_LESSONS_FAST"] = "1"  # the kernel inherits it
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        client = NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
+        t0 = time.perf_counter()
+        client.execute()
+        SECONDS[path.name] = time.perf_counter() - t0
+    finally:
+        if env_before is None:
+            os.environ.pop("WGAN_LESSONS_FAST", None)
+        else:
+            os.environ["WGAN_LESSONS_FAST"] = env_before
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
+    out = ROOT / "test-artifacts" / "notebooks"
+    out.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out / path.name)
+    print(f"\n{path.name}: {SECONDS[path.name]:.1f} s", file=sys.stderr)
+
+
+def test_zz_total_notebook_time_under_five_minutes():
+    if not SECONDS:
+        pytest.skip("no notebook ran in this session")
+    total = sum(SECONDS.values())
+    summary = ", ".join(f"{k} {v:.1f}s" for k, v in SECONDS.items())
+    print(f"\nnotebook seconds: {summary}; total {total:.1f}s", file=sys.stderr)
+    assert total < 300, f"notebooks took {total:.0f}s in fast mode (budget 300s): {summary}"

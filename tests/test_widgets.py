@@ -1,0 +1,105 @@
+"""The training lab builds without a front end and trains through its Python API."""
+
+import asyncio
+
+import pytest
+
+from wgan_lessons.train import TrainConfig
+from wgan_lessons.widgets import SideBySide, TrainingLab
+
+TINY = dict(steps=40, batch_size=32, g_width=16, d_width=16, g_depth=2, d_depth=2, log_every=2, device="cpu")
+
+
+def tiny_lab(**kw):
+    return TrainingLab(TrainConfig(method="wgan-gp", data="ring8", **TINY), chunk_steps=4, eval_samples=100, **kw)
+
+
+def test_lab_builds_and_runs_chunks_and_the_view_updates():
+    lab = tiny_lab()
+    box = lab.widget()
+    assert box.children  # controls, status, image
+    first = lab.image.value
+    assert first[:4] == b"\x89PNG"
+    lab.run(8)
+    assert lab.trainer.step == 8
+    assert lab.metrics["step"] == [0, 4, 8]
+    assert lab.image.value != first
+    assert "step 8" in lab.status.value
+    assert len(lab.history["w_estimate"]) == 4
+
+
+def test_start_pause_resume_in_an_event_loop():
+    lab = tiny_lab()
+
+    async def scenario():
+        lab.start()
+        assert lab.running
+        await asyncio.sleep(0.3)
+        lab.pause()
+        await asyncio.sleep(0.1)
+        paused_at = lab.trainer.step
+        assert not lab.running and paused_at > 0
+        await asyncio.sleep(0.2)
+        assert lab.trainer.step == paused_at  # nothing trains while paused
+        task = lab.start()
+        await asyncio.wait_for(task, timeout=60)  # runs to config.steps
+        return paused_at
+
+    paused_at = asyncio.run(scenario())
+    assert 0 < paused_at < lab.trainer.step == TINY["steps"]
+
+
+def test_start_outside_an_event_loop_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="run\\(steps\\)"):
+        tiny_lab().start()
+
+
+def test_a_new_lab_stops_the_old_ones_task():
+    async def scenario():
+        old = tiny_lab()
+        task = old.start()
+        await asyncio.sleep(0.1)
+        tiny_lab()  # re-running the cell
+        await asyncio.wait_for(task, timeout=30)
+        return old
+
+    old = asyncio.run(scenario())
+    assert not old.running and old.trainer.step < TINY["steps"]
+
+
+def test_buttons_and_live_sliders():
+    lab = tiny_lab()
+    lab.buttons["Step"].click()
+    assert lab.trainer.step == 4
+    lab.controls["lr_d"].value = 1e-3
+    lab.controls["n_critic"].value = 2
+    lab.buttons["Step"].click()
+    assert lab.trainer.config.lr_d == pytest.approx(1e-3) and lab.trainer.config.n_critic == 2
+    assert lab.trainer.opt_d.param_groups[0]["lr"] == pytest.approx(1e-3)
+    lab.controls["method"].value = "gan"  # structural: applies on Reset
+    assert lab.trainer.config.method == "wgan-gp"
+    lab.buttons["Reset"].click()
+    assert lab.trainer.config.method == "gan" and lab.trainer.step == 0
+    assert lab.trainer.config.optimizer == "adam" and lab.trainer.config.n_critic == 2
+
+
+def test_preset_dropdown_resets_to_the_preset():
+    lab = tiny_lab()
+    lab.controls["preset"].value = "mode-collapse"
+    assert lab.trainer.config.method == "gan" and lab.trainer.step == 0
+
+
+def test_side_by_side_same_seed():
+    a = TrainConfig(method="gan", **TINY)
+    b = TrainConfig(method="wgan-gp", **TINY)
+    sbs = TrainingLab.side_by_side(a, b, seed=3, chunk_steps=4, eval_samples=100)
+    assert isinstance(sbs, SideBySide)
+    sbs.step()
+    assert [lab.trainer.step for lab in sbs.labs] == [4, 4]
+    assert {lab.trainer.config.seed for lab in sbs.labs} == {3}
+    assert sbs.widget().children
+
+
+def test_images_are_refused_clearly():
+    with pytest.raises(ValueError, match="toy data"):
+        TrainingLab(TrainConfig(data="digits"))

@@ -1,0 +1,61 @@
+"""The exercise convention shared by every lesson.
+
+A learner fills in a function marked ``# YOUR CODE HERE`` (it raises ``NotImplementedError``
+until then). A check cell calls a checker from :mod:`wgan_lessons.exercises`, which runs the
+learner's function on seeded, randomised cases against the package's reference and returns a
+:class:`CheckResult`: ``passed`` and a short, specific ``message``. It shows itself as a coloured
+box in a notebook and as one line in a terminal.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CheckResult:
+    passed: bool
+    message: str
+    details: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        head = ("PASSED: " if self.passed else "NOT YET: ") + self.message
+        return "\n".join([head, *("  - " + d for d in self.details)])
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        import html
+
+        colour, mark = ("#e6f4ea", "&#10004;") if self.passed else ("#fdecea", "&#10008;")
+        items = "".join(f"<li>{html.escape(d)}</li>" for d in self.details)
+        return (f'<div style="background:{colour};padding:8px 12px;border-radius:6px;color:#111">'
+                f"<b>{mark} {html.escape(self.message)}</b>{f'<ul>{items}</ul>' if items else ''}</div>")
+
+
+def passed(message: str = "Correct: your function matches the reference on every test case.") -> CheckResult:
+    return CheckResult(True, message)
+
+
+def failed(message: str, *details: str) -> CheckResult:
+    return CheckResult(False, message, list(details))
+
+
+def call_learner(fn, *args, **kwargs):
+    """Call the learner's function. Returns ``(value, None)``, or ``(None, CheckResult)`` with a
+    friendly message instead of a wall of traceback when it raises."""
+    try:
+        return fn(*args, **kwargs), None
+    except NotImplementedError:
+        return None, failed("Not implemented yet: replace the `raise NotImplementedError` line under "
+                            "# YOUR CODE HERE with your code, run that cell, then run this check again.")
+    except Exception as exc:  # the learner's bug, reported briefly
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = next((f"line {f.lineno}: {f.line}" for f in reversed(tb) if f.filename.startswith("<ipython")
+                      or "ipykernel" in f.filename), None)
+        detail = [f"{type(exc).__name__}: {exc}"] + ([f"in your code, {where}"] if where else [])
+        return None, failed("Your function raised an error.", *detail)

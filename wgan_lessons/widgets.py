@@ -1,0 +1,445 @@
+"""The training lab: train a GAN, WGAN or WGAN-GP on 2-D toy data and watch it live.
+
+    from wgan_lessons.widgets import TrainingLab
+    lab = TrainingLab(preset="mode-collapse")
+    lab                      # shows controls + live view in a notebook
+    lab.run(200)             # or drive it from Python (blocking)
+
+    TrainingLab.side_by_side("mode-collapse", "stable-wgan-gp", seed=0)   # same seed, two settings
+
+What it shows, refreshed after every chunk of training:
+
+- real vs generated samples over the critic (or discriminator logit) as a heatmap,
+- arrows of the generator's gradient at its samples (where the loss pushes each sample),
+- the loss curves,
+- the critic's W estimate next to the exact W1 between generated and held-out real samples
+  (POT), and
+- modes covered and the high-quality percentage (VEEGAN/PacGAN definitions).
+
+Training runs in chunks from an asyncio task on the kernel's event loop, so the notebook
+stays responsive and Pause works while training runs. Creating a new lab stops every
+earlier lab's task, so re-running the cell leaves no orphaned training behind.
+The widgets used exist in ipywidgets 7.7 (Colab) and 8 (JupyterLab 4) alike, and the view
+is a PNG in an ``ipywidgets.Image``, which needs no extra front-end extension.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+import weakref
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from wgan_lessons.metrics import exact_w1, mode_coverage
+from wgan_lessons.presets import PRESETS, get_preset
+from wgan_lessons.train import METHODS, TrainConfig, Trainer
+
+__all__ = ["TrainingLab", "SideBySide"]
+
+TOY_DATA = ("ring8", "grid25", "swissroll")
+_LABS: "weakref.WeakSet[TrainingLab]" = weakref.WeakSet()
+
+
+def _widgets():
+    import ipywidgets
+
+    return ipywidgets
+
+
+class TrainingLab:
+    """Controls, live plots and a Python API around one :class:`~wgan_lessons.train.Trainer`.
+
+    Args:
+        config: a :class:`TrainConfig` (toy data only); or
+        preset: a name from :data:`wgan_lessons.presets.PRESETS`.
+        chunk_steps: generator steps between two refreshes of the view.
+        eval_samples: samples for the exact W1 and the mode metrics at each refresh.
+        title: a label shown above the view.
+        **overrides: fields of TrainConfig applied on top (e.g. ``seed=3``).
+
+    Python API: :meth:`run` (blocking), :meth:`start` / :meth:`pause` (background task),
+    :meth:`step` (one chunk), :meth:`reset`, and :attr:`history` / :attr:`metrics`.
+    """
+
+    def __init__(self, config: TrainConfig | None = None, preset: str | None = "stable-wgan-gp",
+                 chunk_steps: int = 25, eval_samples: int = 500, title: str | None = None, **overrides):
+        if config is None:
+            config = get_preset(preset) if preset else TrainConfig()
+        config = replace(config, **overrides)
+        if config.data not in TOY_DATA:
+            raise ValueError(f"the training lab shows 2-D toy data; data must be one of {list(TOY_DATA)}, "
+                             f"got {config.data!r}")
+        self._stop_other_labs()
+        _LABS.add(self)
+        self.chunk_steps = int(chunk_steps)
+        self.eval_samples = int(eval_samples)
+        self.title = title
+        self._task: asyncio.Task | None = None
+        self._running = False
+        self.metrics: dict[str, list] = {}
+        self._build_controls(config)
+        self.reset(config)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def config(self) -> TrainConfig:
+        return self.trainer.config
+
+    @property
+    def history(self) -> dict:
+        """The trainer's history (losses, W estimate, gradient norms), see :class:`Trainer`."""
+        return self.trainer.history
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def reset(self, config: TrainConfig | None = None) -> None:
+        """Start again from step 0 with ``config`` (default: what the controls say)."""
+        self.pause()
+        cfg = (config or self._config_from_controls()).resolved()
+        self.trainer = Trainer(cfg, progress=False)
+        self._held_out = self.trainer.dist.sample(self.eval_samples,
+                                                  generator=torch.Generator().manual_seed(cfg.seed + 7))
+        self._set_controls(cfg)
+        self.metrics = {"step": [], "exact_w1": [], "modes": [], "hq_fraction": [], "reverse_kl": []}
+        self._measure()
+        self.refresh()
+
+    @staticmethod
+    def _stop_other_labs() -> None:
+        for lab in list(_LABS):
+            lab.pause()
+
+    # ------------------------------------------------------------------ training
+    def step(self, steps: int | None = None) -> None:
+        """Train one chunk (``chunk_steps`` generator steps, or ``steps``), then refresh."""
+        self._apply_live_controls()
+        self.trainer.run(steps or self.chunk_steps, progress=False)
+        self._measure()
+        self.refresh()
+
+    def run(self, steps: int) -> dict:
+        """Train ``steps`` generator steps now, refreshing after every chunk (blocking).
+        Returns the history. Stops early if training diverges."""
+        target = self.trainer.step + int(steps)
+        if self.trainer.config.steps < target:
+            self.trainer.update_hparams(steps=target)
+        while self.trainer.step < target and self.trainer.stop_reason is None:
+            self.step(min(self.chunk_steps, target - self.trainer.step))
+        return self.history
+
+    def start(self) -> asyncio.Task | None:
+        """Train in the background (an asyncio task on the running event loop: the Jupyter
+        kernel's) until :meth:`pause`, divergence or ``config.steps``. Returns the task."""
+        if self._running:
+            return self._task
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            try:
+                loop = asyncio.get_event_loop()
+            except RuntimeError:
+                loop = None
+        if loop is None or not loop.is_running():
+            raise RuntimeError("start() needs a running event loop (a Jupyter kernel, or inside an async "
+                               "function); use lab.run(steps) to train in a plain script")
+        self._stop_other_labs()
+        self._running = True
+        self._task = loop.create_task(self._loop())
+        self._update_buttons()
+        return self._task
+
+    async def _loop(self) -> None:
+        try:
+            while self._running and not self.trainer.done:
+                self.step()
+                await asyncio.sleep(0.01)  # let the kernel handle button clicks and slider moves
+        finally:
+            self._running = False
+            self._update_buttons()
+
+    def pause(self) -> None:
+        """Stop background training after the current chunk; :meth:`start` resumes it."""
+        self._running = False
+        if getattr(self, "trainer", None) is not None:
+            self.trainer.request_stop()
+        self._update_buttons()
+
+    stop = pause
+
+    # ------------------------------------------------------------------ measuring
+    def _measure(self) -> None:
+        t = self.trainer
+        fake = t.sample(self.eval_samples)
+        m = self.metrics
+        m["step"].append(t.step)
+        m["exact_w1"].append(exact_w1(fake, self._held_out) if torch.isfinite(fake).all() else float("nan"))
+        if t.dist.centers is not None and torch.isfinite(fake).all():
+            cov = mode_coverage(fake, t.dist.centers, t.dist.std)
+            for k in ("modes", "hq_fraction", "reverse_kl"):
+                m[k].append(cov[k])
+        else:
+            for k in ("modes", "hq_fraction", "reverse_kl"):
+                m[k].append(float("nan"))
+
+    # ------------------------------------------------------------------ controls
+    def _build_controls(self, cfg: TrainConfig) -> None:
+        w = _widgets()
+        lay = w.Layout(width="250px")
+        style = {"description_width": "90px"}
+
+        def log_slider(desc, lo, hi, value):
+            return w.FloatLogSlider(value=value, base=10, min=lo, max=hi, step=0.25, description=desc,
+                                    readout_format=".1e", layout=lay, style=style, continuous_update=False)
+
+        self.controls = {
+            "preset": w.Dropdown(options=["(custom)"] + sorted(PRESETS), value="(custom)", description="preset",
+                                 layout=lay, style=style),
+            "method": w.Dropdown(options=list(METHODS), value="wgan-gp", description="method", layout=lay,
+                                 style=style),
+            "data": w.Dropdown(options=list(TOY_DATA), value="ring8", description="data", layout=lay, style=style),
+            "n_critic": w.IntSlider(value=5, min=1, max=20, description="n_critic (D steps)", layout=lay,
+                                    style=style, continuous_update=False),
+            "lr_g": log_slider("lr G", -6, -1, 1e-4),
+            "lr_d": log_slider("lr D", -6, -1, 1e-4),
+            "clip_value": log_slider("clip c", -4, 0, 0.01),
+            "lambda_gp": log_slider("lambda", -3, 2, 0.1),
+            "width": w.IntSlider(value=128, min=16, max=512, step=16, description="width", layout=lay,
+                                 style=style, continuous_update=False),
+            "batch_size": w.IntSlider(value=128, min=16, max=512, step=16, description="batch", layout=lay,
+                                      style=style, continuous_update=False),
+            "seed": w.IntText(value=0, description="seed", layout=lay, style=style),
+        }
+        self.buttons = {name: w.Button(description=name, layout=w.Layout(width="70px"))
+                        for name in ("Run", "Pause", "Step", "Reset")}
+        self.buttons["Run"].button_style = "success"
+        self.buttons["Run"].on_click(lambda _: self.start())
+        self.buttons["Pause"].on_click(lambda _: self.pause())
+        self.buttons["Step"].on_click(lambda _: self.step())
+        self.buttons["Reset"].on_click(lambda _: self.reset())
+        self.controls["preset"].observe(self._on_preset, names="value")
+        for name in ("method", "data", "width", "seed"):
+            self.controls[name].observe(self._on_structural, names="value")
+        self.status = w.HTML()
+        self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width="1100px"))
+        self._syncing = False
+
+    def _set_controls(self, cfg: TrainConfig) -> None:
+        self._syncing = True
+        try:
+            c = self.controls
+            c["method"].value, c["data"].value = cfg.method, cfg.data
+            c["n_critic"].value = cfg.n_critic
+            c["lr_g"].value, c["lr_d"].value = cfg.lr_g, cfg.lr_d
+            c["clip_value"].value, c["lambda_gp"].value = cfg.clip_value, cfg.lambda_gp
+            c["width"].value = max(16, min(512, cfg.g_width))
+            c["batch_size"].value = max(16, min(512, cfg.batch_size))
+            c["seed"].value = cfg.seed
+        finally:
+            self._syncing = False
+
+    def _config_from_controls(self) -> TrainConfig:
+        c = self.controls
+        base = getattr(self, "trainer", None)
+        cfg = base.config if base is not None else TrainConfig()
+        method = c["method"].value
+        changes = dict(method=method, data=c["data"].value, n_critic=c["n_critic"].value,
+                       lr_g=c["lr_g"].value, lr_d=c["lr_d"].value, clip_value=c["clip_value"].value,
+                       lambda_gp=c["lambda_gp"].value, g_width=c["width"].value, d_width=c["width"].value,
+                       batch_size=c["batch_size"].value, seed=int(c["seed"].value))
+        if method != cfg.method:  # a new method brings its own optimiser defaults
+            changes.update(optimizer=None, betas=None)
+        return replace(cfg, **changes)
+
+    def _apply_live_controls(self) -> None:
+        c = self.controls
+        live = dict(lr_g=c["lr_g"].value, lr_d=c["lr_d"].value, n_critic=c["n_critic"].value,
+                    clip_value=c["clip_value"].value, lambda_gp=c["lambda_gp"].value,
+                    batch_size=c["batch_size"].value)
+        if any(getattr(self.trainer.config, k) != v for k, v in live.items()):
+            self.trainer.update_hparams(**live)
+
+    def _on_preset(self, change) -> None:
+        if self._syncing or change["new"] == "(custom)":
+            return
+        self.reset(get_preset(change["new"], seed=int(self.controls["seed"].value)))
+
+    def _on_structural(self, change) -> None:
+        if self._syncing:
+            return
+        if self.trainer.step == 0 and not self._running:
+            self.reset()
+        else:
+            self._status_note = "method, data, width and seed apply on Reset"
+            self.refresh()
+
+    def _update_buttons(self) -> None:
+        if not hasattr(self, "buttons"):
+            return
+        self.buttons["Run"].disabled = self._running
+        self.buttons["Step"].disabled = self._running
+        self.buttons["Pause"].disabled = not self._running
+
+    # ------------------------------------------------------------------ view
+    def figure(self):
+        """The live view as a matplotlib Figure (no pyplot)."""
+        from wgan_lessons.plots import new_figure, plot_history, plot_samples
+
+        t, m = self.trainer, self.metrics
+        fig, axes = new_figure(4, 1, size=3.6)
+        ax = axes[0, 0]
+        fake = t.sample(self.eval_samples)
+        ok = bool(torch.isfinite(fake).all())
+        plot_samples(ax, self._held_out.numpy(), fake.numpy() if ok else None, t.critic_scores, lim=2.0,
+                     title=f"{t.config.method}, step {t.step}")
+        if ok:
+            pts = fake[:64]
+            g = t.generator_field(pts)
+            norm = g.norm(dim=1, keepdim=True).clamp_min(1e-12)
+            scale = 0.25 * g.norm(dim=1).clamp_min(1e-12) / g.norm(dim=1).max().clamp_min(1e-12)
+            d = (g / norm) * scale[:, None]
+            ax.quiver(pts[:, 0], pts[:, 1], d[:, 0], d[:, 1], angles="xy", scale_units="xy", scale=1,
+                      color="k", width=0.004, alpha=0.7)
+        plot_history(axes[0, 1], t.history, keys=("loss_d", "loss_g"), title="losses")
+        ax = axes[0, 2]
+        if t.config.method in ("wgan", "wgan-gp"):
+            ax.plot(t.history["step"], t.history["w_estimate"], label="critic estimate -L_D")
+        ax.plot(m["step"], m["exact_w1"], "o-", ms=3, label="exact W1 (POT)")
+        ax.set_xlabel("generator step")
+        ax.set_title("Wasserstein-1")
+        ax.legend(fontsize=8)
+        ax = axes[0, 3]
+        if t.dist.centers is not None:
+            k = len(t.dist.centers)
+            ax.plot(m["step"], m["modes"], "o-", ms=3, color="tab:green", label="modes")
+            ax.set_ylim(0, k + 0.5)
+            ax.set_ylabel(f"modes covered (of {k})")
+            ax2 = ax.twinx()
+            ax2.plot(m["step"], 100 * np.asarray(m["hq_fraction"], dtype=float), "s--", ms=3, color="tab:purple")
+            ax2.set_ylim(0, 100)
+            ax2.set_ylabel("high quality %", color="tab:purple")
+        else:
+            ax.text(0.5, 0.5, "no discrete modes\n(swiss roll)", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xlabel("generator step")
+        ax.set_title("mode coverage")
+        return fig
+
+    def refresh(self) -> None:
+        """Redraw the view and the status line."""
+        buf = io.BytesIO()
+        self.figure().savefig(buf, format="png", dpi=72)
+        self.image.value = buf.getvalue()
+        t, m = self.trainer, self.metrics
+        parts = [f"<b>{self.title}</b>" if self.title else "",
+                 f"step {t.step}/{t.config.steps}", f"{t.elapsed:.1f} s training"]
+        if m.get("modes") and m["modes"][-1] == m["modes"][-1]:
+            parts.append(f"modes {m['modes'][-1]}, HQ {100 * m['hq_fraction'][-1]:.0f}%")
+        if m.get("exact_w1"):
+            parts.append(f"exact W1 {m['exact_w1'][-1]:.3f}")
+        if t.stop_reason:
+            parts.append(f"<span style='color:#b00'>{t.stop_reason}</span>")
+        note = getattr(self, "_status_note", None)
+        if note:
+            parts.append(f"<i>{note}</i>")
+            self._status_note = None
+        self.status.value = " &middot; ".join(p for p in parts if p)
+
+    def widget(self):
+        """The whole lab as one ipywidgets box."""
+        w = _widgets()
+        c = self.controls
+        col1 = w.VBox([c["preset"], c["method"], c["data"], c["seed"]])
+        col2 = w.VBox([c["n_critic"], c["lr_g"], c["lr_d"], c["batch_size"]])
+        col3 = w.VBox([c["clip_value"], c["lambda_gp"], c["width"], w.HBox(list(self.buttons.values()))])
+        self._update_buttons()
+        return w.VBox([w.HBox([col1, col2, col3]), self.status, self.image])
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget())
+
+    # ------------------------------------------------------------------ side by side
+    @staticmethod
+    def side_by_side(a: str | TrainConfig = "mode-collapse", b: str | TrainConfig = "stable-wgan-gp",
+                     seed: int = 0, **kwargs) -> "SideBySide":
+        """Two labs, same seed, two settings (preset names or configs), run in lockstep."""
+        return SideBySide(a, b, seed=seed, **kwargs)
+
+
+class SideBySide:
+    """Two :class:`TrainingLab` s with the same seed and shared Run / Pause / Step / Reset."""
+
+    def __init__(self, a, b, seed: int = 0, **kwargs):
+        def make(spec):
+            cfg = get_preset(spec) if isinstance(spec, str) else spec
+            return cfg, (spec if isinstance(spec, str) else cfg.method)
+
+        (ca, ta), (cb, tb) = make(a), make(b)
+        lab_a = TrainingLab(ca, seed=seed, title=ta, **kwargs)
+        lab_b = TrainingLab(cb, seed=seed, title=tb, **kwargs)
+        self.labs = (lab_a, lab_b)
+        _LABS.add(self)  # a later lab pauses this pair too  # type: ignore[arg-type]
+        self._running = False
+        self._task = None
+        w = _widgets()
+        self.buttons = {n: w.Button(description=n, layout=w.Layout(width="70px")) for n in ("Run", "Pause", "Step", "Reset")}
+        self.buttons["Run"].button_style = "success"
+        self.buttons["Run"].on_click(lambda _: self.start())
+        self.buttons["Pause"].on_click(lambda _: self.pause())
+        self.buttons["Step"].on_click(lambda _: self.step())
+        self.buttons["Reset"].on_click(lambda _: [lab.reset() for lab in self.labs])
+
+    def step(self) -> None:
+        for lab in self.labs:
+            lab.step()
+
+    def run(self, steps: int) -> None:
+        for lab in self.labs:  # same chunks for both, in turn
+            lab.run(steps)
+
+    def start(self):
+        if self._running:
+            return self._task
+        loop = asyncio.get_event_loop()
+        if not loop.is_running():
+            raise RuntimeError("start() needs a running event loop (a Jupyter kernel); use run(steps)")
+        self._running = True
+        self._task = loop.create_task(self._loop())
+        return self._task
+
+    async def _loop(self):
+        try:
+            while self._running and not all(lab.trainer.done for lab in self.labs):
+                for lab in self.labs:
+                    if not lab.trainer.done:
+                        lab.step()
+                await asyncio.sleep(0.01)
+        finally:
+            self._running = False
+
+    def pause(self) -> None:
+        self._running = False
+        for lab in self.labs:
+            lab.pause()
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def widget(self):
+        w = _widgets()
+        cols = [w.VBox([lab.status, lab.image]) for lab in self.labs]
+        return w.VBox([w.HBox(list(self.buttons.values())), *cols])
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget())
