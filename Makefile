@@ -11,6 +11,7 @@ help:
 	@echo "make lab    - set up .venv (first time) and open the course in JupyterLab"
 	@echo "make test   - set up .venv (first time) and run the whole test suite"
 	@echo "make smoke  - a seconds-long CLI training run"
+	@echo "make course - run every lesson at full settings and write a static HTML copy to build/course/"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +25,9 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	WGAN_LESSONS_FAST=1 $(PY) -m pytest
+
+course: $(STAMP)
+	$(PY) scripts/build_course.py --out build/course
 
 smoke: $(STAMP)
 	$(PY) -m wgan_lessons train --dry-run --out runs/smoke

@@ -1,0 +1,79 @@
+"""The Dirac-GAN (Mescheder, Geiger, Nowozin 2018, "Which training methods for GANs do actually
+converge?", section 2.2): the smallest GAN whose training does not converge.
+
+Real data is a point mass at 0, p_data = delta_0. The generator is a point mass at theta,
+p_theta = delta_theta, and the discriminator is linear, D_psi(x) = psi * x (a logit). The
+unique equilibrium is (theta, psi) = (0, 0). With the GAN losses of :mod:`wgan_lessons.losses`,
+
+    L_D(theta, psi) = softplus(-psi * 0) + softplus(psi * theta)         (D minimises)
+    L_G(theta, psi) = generator loss of the logit psi * theta            (G minimises)
+
+and the gradient vector field of simultaneous gradient descent is
+
+    v(theta, psi) = ( -dL_G/dtheta, -dL_D/dpsi ).
+
+For the non-saturating loss, -dL_G/dtheta = psi * sigmoid(-psi*theta) and -dL_D/dpsi =
+-theta * sigmoid(psi*theta): at the equilibrium the Jacobian has purely imaginary eigenvalues
+(+-i/2), so the continuous flow circles around (0, 0) and simultaneous gradient steps spiral
+outwards instead of converging. Everything below is computed with autograd through the
+package's own loss functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from wgan_lessons import losses
+
+__all__ = ["dirac_gan_field", "dirac_gan_trajectory"]
+
+_G_LOSSES = {
+    "gan": losses.gan_generator_loss_saturating,
+    "nsgan": losses.gan_generator_loss_nonsaturating,
+    "wgan": losses.wasserstein_generator_loss,
+}
+
+
+def _grads(theta: torch.Tensor, psi: torch.Tensor, loss: str):
+    if loss not in _G_LOSSES:
+        raise ValueError(f"loss must be one of {sorted(_G_LOSSES)}, got {loss!r}")
+    theta = theta.detach().clone().requires_grad_(True)
+    psi = psi.detach().clone().requires_grad_(True)
+    real_score = psi * torch.zeros_like(theta)  # D(0) = psi * 0
+    fake_score = psi * theta  # D(theta) = psi * theta
+    if loss == "wgan":
+        loss_d = losses.wasserstein_critic_loss(real_score, fake_score)
+    else:
+        loss_d = losses.gan_discriminator_loss(real_score, fake_score)
+    loss_g = _G_LOSSES[loss](fake_score)
+    (g_theta,) = torch.autograd.grad(loss_g * theta.numel(), theta, retain_graph=True)
+    (g_psi,) = torch.autograd.grad(loss_d * psi.numel(), psi)
+    return g_theta, g_psi
+
+
+def dirac_gan_field(theta, psi, loss: str = "nsgan"):
+    """The field v = (-dL_G/dtheta, -dL_D/dpsi) at arrays of points; returns (v_theta, v_psi) as numpy arrays."""
+    t = torch.as_tensor(np.asarray(theta, dtype=np.float64)).reshape(-1)
+    p = torch.as_tensor(np.asarray(psi, dtype=np.float64)).reshape(-1)
+    g_t, g_p = _grads(t, p, loss)
+    shape = np.shape(theta)
+    return (-g_t).numpy().reshape(shape), (-g_p).numpy().reshape(shape)
+
+
+def dirac_gan_trajectory(theta0: float = 1.0, psi0: float = 1.0, lr: float = 0.1, steps: int = 200,
+                         loss: str = "nsgan", alternating: bool = False) -> np.ndarray:
+    """(steps + 1, 2) array of (theta, psi) under simultaneous (or alternating) gradient descent."""
+    t = torch.tensor([float(theta0)], dtype=torch.float64)
+    p = torch.tensor([float(psi0)], dtype=torch.float64)
+    path = [(t.item(), p.item())]
+    for _ in range(int(steps)):
+        g_t, g_p = _grads(t, p, loss)
+        if alternating:
+            p = p - lr * g_p
+            g_t, _ = _grads(t, p, loss)
+            t = t - lr * g_t
+        else:
+            t, p = t - lr * g_t, p - lr * g_p
+        path.append((t.item(), p.item()))
+    return np.array(path)
