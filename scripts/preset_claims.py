@@ -11,32 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
 import torch
 
-from wgan_lessons.presets import get_preset
-from wgan_lessons.train import Trainer
-
-
-def measure(preset: str, seeds, n: int = 2500) -> list[dict]:
-    rows = []
-    for seed in seeds:
-        t0 = time.perf_counter()
-        tr = Trainer(get_preset(preset, seed=seed, device="cpu"), progress=False)
-        tr.run()
-        m = tr.evaluate(n)
-        rows.append({"preset": preset, "seed": seed, "modes": m["modes"], "hq_fraction": m["hq_fraction"],
-                     "reverse_kl": m["reverse_kl"], "w1": m["w1"], "seconds": time.perf_counter() - t0})
-    return rows
-
-
-def table(rows: list[dict]) -> str:
-    lines = ["| preset | seed | modes | HQ % | reverse KL | exact W1 | seconds |", "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['preset']} | {r['seed']} | {r['modes']} | {100 * r['hq_fraction']:.1f} | "
-                     f"{r['reverse_kl']:.3f} | {r['w1']:.3f} | {r['seconds']:.1f} |")
-    return "\n".join(lines)
+from wgan_lessons.presets import claims_table, measure_presets
 
 
 def main(argv=None) -> int:
@@ -46,8 +24,11 @@ def main(argv=None) -> int:
     p.add_argument("--json", default=None, help="also write the rows to this file")
     args = p.parse_args(argv)
     torch.set_num_threads(min(2, torch.get_num_threads()))
-    rows = [r for name in args.presets for r in measure(name, args.seeds)]
-    print(table(rows))
+    rows = measure_presets(args.presets, args.seeds)
+    print(claims_table(rows))
+    for name in args.presets:
+        modes = [r["modes"] for r in rows if r["preset"] == name]
+        print(f"{name}: modes per seed {modes}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

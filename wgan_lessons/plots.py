@@ -57,7 +57,8 @@ def plot_samples(ax, real=None, fake=None, critic_fn=None, lim: float | None = N
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
-    ax.legend(loc="upper right", fontsize=7, markerscale=3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper right", fontsize=7, markerscale=3)
     if title:
         ax.set_title(title)
     return cs
@@ -71,7 +72,8 @@ def plot_history(ax, history: dict, keys=("loss_d", "loss_g", "w_estimate"), tit
         if len(v) and not np.isnan(v).all():
             ax.plot(steps[: len(v)], v, label=k)
     ax.set_xlabel("generator step")
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
 
@@ -91,3 +93,21 @@ def plot_image_grid(ax, images, nrow: int | None = None, title: str | None = Non
     ax.axis("off")
     if title:
         ax.set_title(title)
+
+
+def plot_mode_occupancy(ax, steps, counts, title: str | None = "which modes the generator covers"):
+    """Mode hopping at a glance: a (modes x time) image of the share of high-quality samples
+    at each mode centre, from ``TrainingLab.metrics['step']`` and ``['counts']``."""
+    c = np.asarray([row for row in counts if len(row)], dtype=float)  # (T, K)
+    s = [st for st, row in zip(steps, counts) if len(row)]
+    if c.size == 0:
+        ax.text(0.5, 0.5, "no mode data", ha="center", va="center", transform=ax.transAxes)
+        return None
+    share = c / np.maximum(c.sum(axis=1, keepdims=True), 1)
+    im = ax.imshow(share.T, aspect="auto", origin="lower", cmap="magma", vmin=0, vmax=1,
+                   extent=(s[0], s[-1] if len(s) > 1 else s[0] + 1, -0.5, c.shape[1] - 0.5), interpolation="nearest")
+    ax.set_xlabel("generator step")
+    ax.set_ylabel("mode index")
+    if title:
+        ax.set_title(title)
+    return im

@@ -63,12 +63,16 @@ class TrainingLab:
 
     Python API: :meth:`run` (blocking), :meth:`start` / :meth:`pause` (background task),
     :meth:`step` (one chunk), :meth:`reset`, and :attr:`history` / :attr:`metrics`.
+    ``metrics`` holds, at every refresh: ``step``, ``exact_w1`` (POT, generated vs held-out real),
+    ``modes``, ``hq_fraction``, ``reverse_kl`` and ``counts`` (HQ samples per mode: mode hopping).
     """
 
     def __init__(self, config: TrainConfig | None = None, preset: str | None = "stable-wgan-gp",
                  chunk_steps: int = 25, eval_samples: int = 500, title: str | None = None, **overrides):
         if config is None:
             config = get_preset(preset) if preset else TrainConfig()
+        else:
+            preset = None
         config = replace(config, **overrides)
         if config.data not in TOY_DATA:
             raise ValueError(f"the training lab shows 2-D toy data; data must be one of {list(TOY_DATA)}, "
@@ -82,6 +86,10 @@ class TrainingLab:
         self._running = False
         self.metrics: dict[str, list] = {}
         self._build_controls(config)
+        if preset in PRESETS and config == replace(get_preset(preset), **overrides):
+            self._syncing = True
+            self.controls["preset"].value = preset
+            self._syncing = False
         self.reset(config)
 
     # ------------------------------------------------------------------ state
@@ -106,7 +114,7 @@ class TrainingLab:
         self._held_out = self.trainer.dist.sample(self.eval_samples,
                                                   generator=torch.Generator().manual_seed(cfg.seed + 7))
         self._set_controls(cfg)
-        self.metrics = {"step": [], "exact_w1": [], "modes": [], "hq_fraction": [], "reverse_kl": []}
+        self.metrics = {"step": [], "exact_w1": [], "modes": [], "hq_fraction": [], "reverse_kl": [], "counts": []}
         self._measure()
         self.refresh()
 
@@ -183,11 +191,12 @@ class TrainingLab:
         m["exact_w1"].append(exact_w1(fake, self._held_out) if torch.isfinite(fake).all() else float("nan"))
         if t.dist.centers is not None and torch.isfinite(fake).all():
             cov = mode_coverage(fake, t.dist.centers, t.dist.std)
-            for k in ("modes", "hq_fraction", "reverse_kl"):
+            for k in ("modes", "hq_fraction", "reverse_kl", "counts"):
                 m[k].append(cov[k])
         else:
             for k in ("modes", "hq_fraction", "reverse_kl"):
                 m[k].append(float("nan"))
+            m["counts"].append([])
 
     # ------------------------------------------------------------------ controls
     def _build_controls(self, cfg: TrainConfig) -> None:
@@ -314,7 +323,8 @@ class TrainingLab:
         ax.plot(m["step"], m["exact_w1"], "o-", ms=3, label="exact W1 (POT)")
         ax.set_xlabel("generator step")
         ax.set_title("Wasserstein-1")
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
         ax = axes[0, 3]
         if t.dist.centers is not None:
             k = len(t.dist.centers)

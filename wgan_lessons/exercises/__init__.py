@@ -1,9 +1,14 @@
 """Exercise checkers, one module per lesson, all re-exported here:
 
-    from wgan_lessons.exercises import check_critic_loss
-    check_critic_loss(my_critic_loss)
+    from wgan_lessons.exercises import check_discriminator_loss
+    check_discriminator_loss(my_discriminator_loss)
 
 See :mod:`wgan_lessons.exercises.base` for the convention.
 """
 
 from wgan_lessons.exercises.base import CheckResult  # noqa: F401
+from wgan_lessons.exercises.lesson01 import (  # noqa: F401
+    check_discriminator_loss,
+    check_generator_loss,
+    check_optimal_discriminator,
+)

@@ -1,0 +1,73 @@
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from wgan_lessons.exercises import check_discriminator_loss, check_generator_loss, check_optimal_discriminator
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+# ---------------------------------------------------------------- discriminator loss
+def test_d_loss_accepts_reference_and_alternatives():
+    assert check_discriminator_loss(lambda r, f: F.softplus(-r).mean() + F.softplus(f).mean()).passed
+    bce = lambda r, f: (F.binary_cross_entropy_with_logits(r, torch.ones_like(r))
+                        + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f)))
+    assert check_discriminator_loss(bce).passed
+    assert check_discriminator_loss(lambda r, f: -(F.logsigmoid(r).mean() + F.logsigmoid(-f).mean())).passed
+
+
+def test_d_loss_names_each_mistake():
+    cases = {
+        "sign is flipped": lambda r, f: -(F.softplus(-r).mean() + F.softplus(f).mean()),
+        "swapped": lambda r, f: F.softplus(-f).mean() + F.softplus(r).mean(),
+        "sigmoid is applied twice": lambda r, f: (F.softplus(-torch.sigmoid(r)).mean()
+                                                  + F.softplus(torch.sigmoid(f)).mean()),
+        "as probabilities": lambda r, f: -(torch.log(r).mean() + torch.log(1 - f).mean()),
+        "summed": lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum(),
+        "confident": lambda r, f: -(torch.log(torch.sigmoid(r)).mean() + torch.log(1 - torch.sigmoid(f)).mean()),
+        "shape": lambda r, f: F.softplus(-r) + F.softplus(f),
+    }
+    for words, fn in cases.items():
+        res = check_discriminator_loss(fn)
+        assert not res.passed and words in str(res), (words, str(res))
+
+
+def test_not_implemented_and_crash_are_friendly():
+    res = check_discriminator_loss(stub)
+    assert not res.passed and "Not implemented yet" in res.message
+    res = check_generator_loss(lambda f: f.nonexistent())
+    assert not res.passed and "AttributeError" in str(res)
+    assert "<div" in res._repr_html_()
+
+
+# ---------------------------------------------------------------- generator loss
+def test_g_loss():
+    assert check_generator_loss(lambda f: F.softplus(-f).mean()).passed
+    assert check_generator_loss(lambda f: -F.logsigmoid(f).mean()).passed
+    assert "saturating" in str(check_generator_loss(lambda f: -F.softplus(f).mean()))
+    assert "sign" in str(check_generator_loss(lambda f: -F.softplus(-f).mean()))
+    assert "summed" in str(check_generator_loss(lambda f: F.softplus(-f).sum()))
+    assert "confident" in str(check_generator_loss(lambda f: -torch.log(torch.sigmoid(f)).mean()))
+
+
+# ---------------------------------------------------------------- optimal discriminator
+def test_optimal_discriminator_numerical_and_mistakes():
+    def numerical(pr, pg):  # gradient ascent on per-point logits
+        pr, pg = torch.tensor(pr), torch.tensor(pg)
+        logit = torch.zeros_like(pr, requires_grad=True)
+        opt = torch.optim.Adam([logit], lr=0.1)
+        for _ in range(500):
+            v = (pr * F.logsigmoid(logit) + pg * F.logsigmoid(-logit)).sum()
+            opt.zero_grad()
+            (-v).backward()
+            opt.step()
+        return torch.sigmoid(logit).detach().numpy()
+
+    assert check_optimal_discriminator(numerical).passed
+    assert check_optimal_discriminator(lambda pr, pg: pr / (pr + pg)).passed
+    assert "swapped" in str(check_optimal_discriminator(lambda pr, pg: pg / (pr + pg)))
+    assert "outside [0, 1]" in str(check_optimal_discriminator(lambda pr, pg: np.log(pr / pg)))
+    assert "shape" in str(check_optimal_discriminator(lambda pr, pg: 0.5))
+    assert not check_optimal_discriminator(lambda pr, pg: np.full_like(pr, 0.5)).passed
