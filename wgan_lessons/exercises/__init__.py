@@ -12,3 +12,4 @@ from wgan_lessons.exercises.lesson01 import (  # noqa: F401
     check_generator_loss,
     check_optimal_discriminator,
 )
+from wgan_lessons.exercises.wgan import check_critic_loss, check_gradient_penalty  # noqa: F401
