@@ -285,8 +285,11 @@ def js_divergence(p, q) -> float:
     p, q = _histograms(p, q)
     total = 0.0
     for a, b in ((p, q), (q, p)):
-        s = a > 0
-        total += 0.5 * float(np.sum(a[s] * (math.log(2) + np.log(a[s]) - np.log(a[s] + b[s]))))
+        a, b = a[a > 0], b[a > 0]
+        ratio = 2 * a / (a + b)  # in (0, 2]; exactly 1 where a == b, so equal histograms give exactly 0
+        safe = ratio > 1e-300
+        logs = np.where(safe, np.log(np.where(safe, ratio, 1.0)), math.log(2) + np.log(a) - np.log(a + b))
+        total += 0.5 * float(np.sum(a * logs))
     return min(max(total, 0.0), math.log(2))
 
 
@@ -443,9 +446,10 @@ def quantile_functions(u, v, u_weights=None, v_weights=None):
     """
     us, cu = _sorted_with_cumweights(u, u_weights, "u")
     vs, cv = _sorted_with_cumweights(v, v_weights, "v")
-    t = np.unique(np.concatenate([[0.0], cu, cv]).clip(0.0, 1.0))
-    t[-1] = 1.0  # cumulative sums can end a hair below 1
-    t = t[np.concatenate([[True], np.diff(t) > 1e-15])]  # drop round-off slivers
+    inner = np.unique(np.concatenate([cu, cv]))
+    inner = inner[(inner > 1e-15) & (inner < 1.0 - 1e-15)]  # cumulative sums can end a hair below 1
+    inner = inner[np.concatenate([[True], np.diff(inner) > 1e-15])]  # drop round-off slivers
+    t = np.concatenate([[0.0], inner, [1.0]])
     mid = 0.5 * (t[:-1] + t[1:])
     q_u = us[np.searchsorted(cu, mid, side="left").clip(0, len(us) - 1)]
     q_v = vs[np.searchsorted(cv, mid, side="left").clip(0, len(vs) - 1)]

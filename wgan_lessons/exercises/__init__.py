@@ -13,3 +13,9 @@ from wgan_lessons.exercises.lesson01 import (  # noqa: F401
     check_optimal_discriminator,
 )
 from wgan_lessons.exercises.wgan import check_critic_loss, check_gradient_penalty  # noqa: F401
+from wgan_lessons.exercises.lesson02 import check_w1_from_cdfs, check_w1_sorted  # noqa: F401
+from wgan_lessons.exercises.lesson03 import (  # noqa: F401
+    check_cost_matrix,
+    check_parallel_lines,
+    check_wasserstein_pot,
+)
