@@ -51,6 +51,10 @@ def plot_samples(ax, real=None, fake=None, critic_fn=None, lim: float | None = N
     if fake is not None:
         f = np.asarray(fake)[:max_points]
         ax.scatter(f[:, 0], f[:, 1], s=3, c="tab:orange", alpha=0.6, label="generated")
+        outside = int((np.abs(f) > lim).any(axis=1).sum())
+        if outside:
+            ax.text(0.02, 0.02, f"{outside} of {len(f)} generated samples lie outside this view",
+                    transform=ax.transAxes, fontsize=7, color="tab:red")
     if centers is not None:
         c = np.asarray(centers)
         ax.scatter(c[:, 0], c[:, 1], marker="x", c="k", s=30, label="mode centres")

@@ -23,7 +23,9 @@ class Preset:
     config: TrainConfig
 
 
-#: Shared by both presets: only the loss differs ("nothing changed but the loss").
+#: The networks, data, n_critic and noise both presets share. The collapse preset also trains
+#: faster (lr 1e-3, batch 128, 600 steps): at WGAN-GP's settings the minimax GAN collapsed in
+#: only 3 of 5 seeds (measured), not reliably enough for the lesson's claim.
 _COMMON = dict(data="ring8", steps=1500, batch_size=256, n_critic=5, lr_g=5e-4, lr_d=5e-4, betas=(0.5, 0.9),
                g_width=128, d_width=128, g_depth=3, d_depth=3, z_dim=2, log_every=10)
 
@@ -32,8 +34,10 @@ PRESETS: dict[str, Preset] = {
     for p in [
         Preset(
             "mode-collapse",
-            "the original minimax GAN on ring8, discriminator trained 5x per generator step: it collapses",
-            TrainConfig(method="gan", **_COMMON),
+            "the original minimax GAN on ring8, same networks, discriminator trained 5x per generator step "
+            "at a 2x higher learning rate: the generator collapses",
+            TrainConfig(method="gan", **{**_COMMON, "steps": 600, "batch_size": 128, "lr_g": 1e-3, "lr_d": 1e-3,
+                                         "betas": (0.5, 0.999)}),
         ),
         Preset(
             "stable-wgan-gp",
