@@ -28,8 +28,10 @@ def test_wgan_gp_preset_covers_all_modes(rows):
 
 @pytest.mark.slow
 def test_presets_are_fast_enough_for_a_laptop(rows):
+    # About 8 s (collapse) and 35 s (WGAN-GP) per run on an idle 2-core CPU; the bound leaves room
+    # for a loaded CI machine while still catching a preset that became minutes long.
     for r in rows:
-        assert r["seconds"] < 60, r
+        assert r["seconds"] < 180, r
 
 
 def test_presets_share_networks_and_seed_handling():
