@@ -2,6 +2,8 @@
 
     python -m wgan_lessons train --method wgan-gp --data ring8 --steps 2500 --seed 0 --out runs/gp
     python -m wgan_lessons train --dry-run --out /tmp/smoke      # seconds-long smoke run
+    python -m wgan_lessons teacher solutions                     # solutions/<lesson>.ipynb
+    python -m wgan_lessons teacher export mycourse               # an nbgrader course folder
 
 Writes to ``--out``: config.json, history.json, samples.npy (2500 generator samples),
 samples.png (real vs generated over the critic's contour), metrics.json, checkpoint.pt.
@@ -142,14 +144,60 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- teacher
+
+
+def cmd_teacher_solutions(args: argparse.Namespace) -> int:
+    from wgan_lessons.teacher import build_solutions
+
+    for path in build_solutions(args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_teacher_export(args: argparse.Namespace) -> int:
+    from wgan_lessons.teacher import export_nbgrader
+
+    paths = export_nbgrader(args.dir, course_id=args.course_id, force=args.force)
+    for path in paths:
+        print(f"wrote {path}")
+    print(f"next: cd {args.dir} && nbgrader generate_assignment <assignment>   (see docs/teachers.md)")
+    return 0
+
+
+def _add_teacher_parser(sub) -> argparse.ArgumentParser:
+    """``teacher solutions`` and ``teacher export``: see :mod:`wgan_lessons.teacher` and docs/teachers.md."""
+    p = sub.add_parser("teacher", help="solution notebooks and an nbgrader course for teachers",
+                       description="Tools for teachers (docs/teachers.md). The lessons in notebooks/ and the "
+                                   "solutions in teacher/solutions/ are the sources of everything written here.")
+    tsub = p.add_subparsers(dest="teacher_command", required=True)
+    p_sol = tsub.add_parser("solutions", help="write the lessons with the solutions filled in",
+                            description="Write <out>/<notebook>.ipynb for every lesson: the student notebook with "
+                                        "each exercise's solution from teacher/solutions/<notebook>.py, no outputs.")
+    p_sol.add_argument("--out", type=Path, default=Path("solutions"), help="output folder (default: solutions)")
+    p_sol.set_defaults(func=cmd_teacher_solutions)
+    p_exp = tsub.add_parser("export", help="write an nbgrader course (source notebooks and nbgrader_config.py)",
+                            description="Write DIR/nbgrader_config.py and DIR/source/<lesson>/<lesson>.ipynb for "
+                                        "every lesson in nbgrader's format: solutions between BEGIN/END SOLUTION "
+                                        "markers, each check as an autograded test cell worth 1 point. Then run "
+                                        "nbgrader in DIR (generate_assignment, autograde).")
+    p_exp.add_argument("dir", type=Path, metavar="DIR", help="course folder (created if missing)")
+    p_exp.add_argument("--course-id", default="wgan-lessons", help="nbgrader course id (default: wgan-lessons)")
+    p_exp.add_argument("--force", action="store_true", help="overwrite files a previous export wrote")
+    p_exp.set_defaults(func=cmd_teacher_export)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m wgan_lessons",
-                                     description="wgan-lessons: train GANs, WGANs and WGAN-GPs from the command line.")
+                                     description="wgan-lessons: train GANs, WGANs and WGAN-GPs from the command line; "
+                                                 "teacher tools (solutions, nbgrader export).")
     sub = parser.add_subparsers(dest="command", required=True)
     p_train = sub.add_parser("train", help="train one model and write its samples, plots and metrics",
                              description="Train one model. Unset flags take the paper defaults of --method.")
     _add_train_args(p_train)
     p_train.set_defaults(func=cmd_train)
+    _add_teacher_parser(sub)
     return parser
 
 
