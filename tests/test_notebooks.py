@@ -16,7 +16,8 @@ from wgan_lessons.course import SETUP_CELL, colab_url
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-TIMEOUT = 240  # seconds per cell; the whole suite's notebooks must stay under 5 minutes
+TIMEOUT = 90  # seconds per cell in fast mode (the slowest cell takes ~20 s on a loaded 2-core machine)
+ATTEMPTS = 2  # nbclient sometimes waits out the timeout after a widget cell (nbclient#312): retry once
 SECONDS: dict[str, float] = {}
 
 pytestmark = pytest.mark.notebook
@@ -53,21 +54,32 @@ def test_opens_with_title_goals_time_badge_and_setup(path):
 def test_notebook_runs_in_fast_mode(path, tmp_path):
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
-    env_before = os.environ.get("WGAN_LESSONS_FAST")
-    os.environ["WGAN_LESSONS_FAST"] = "1"  # the kernel inherits it
+    from nbclient.exceptions import CellTimeoutError
+
+    saved = {k: os.environ.get(k) for k in ("WGAN_LESSONS_FAST", "MPLBACKEND", "OMP_NUM_THREADS")}
+    os.environ["WGAN_LESSONS_FAST"] = "1"  # the kernel inherits these
     os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ["OMP_NUM_THREADS"] = "1"  # one torch thread per kernel: two threads crawl beside pytest
     try:
-        client = NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
-        t0 = time.perf_counter()
-        client.execute()
+        for attempt in range(1, ATTEMPTS + 1):
+            nb = nbformat.read(path, as_version=4)
+            client = NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3",
+                                    resources={"metadata": {"path": str(path.parent)}})
+            t0 = time.perf_counter()
+            try:
+                client.execute()
+                break
+            except CellTimeoutError:
+                if attempt == ATTEMPTS:
+                    raise
+                print(f"\n{path.name}: a cell timed out (attempt {attempt}); retrying", file=sys.stderr)
         SECONDS[path.name] = time.perf_counter() - t0
     finally:
-        if env_before is None:
-            os.environ.pop("WGAN_LESSONS_FAST", None)
-        else:
-            os.environ["WGAN_LESSONS_FAST"] = env_before
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
     out = ROOT / "test-artifacts" / "notebooks"
