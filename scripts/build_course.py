@@ -49,7 +49,9 @@ def _colab_url(name: str) -> str | None:
 def execute(path: Path, timeout: int, kernel_name: str):
     """Run ``path`` top to bottom in its own folder; returns the executed notebook."""
     import nbformat
-    from nbclient import NotebookClient
+    from wgan_lessons.course import notebook_client_class
+
+    NotebookClient = notebook_client_class()
 
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, store_widget_state=True,

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from wgan_lessons.course import SETUP_CELL, colab_url
+from wgan_lessons.course import SETUP_CELL, colab_url, notebook_client_class
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -21,38 +21,6 @@ ATTEMPTS = 2  # nbclient sometimes waits out the timeout after a widget cell (nb
 SECONDS: dict[str, float] = {}
 
 pytestmark = pytest.mark.notebook
-
-
-def _client_class():
-    """NotebookClient whose wait for a cell's shell reply polls in short slices. nbclient waits in
-    one long poll, which after an ipywidgets cell sometimes misses the reply and sits until the
-    cell timeout (nbclient#312, nbconvert#2029); re-polling every 0.5 s finds it."""
-    from queue import Empty
-    from time import monotonic
-
-    from nbclient import NotebookClient
-    from nbclient.util import ensure_async
-
-    class SlicedPollClient(NotebookClient):
-        async def async_start_new_kernel_client(self):
-            kc = await super().async_start_new_kernel_client()
-            channel = kc.shell_channel
-            original = channel.get_msg
-
-            async def get_msg(timeout=None):
-                deadline = None if timeout is None else monotonic() + timeout
-                while True:
-                    step = 0.5 if deadline is None else max(0.0, min(0.5, deadline - monotonic()))
-                    try:
-                        return await ensure_async(original(timeout=step))
-                    except Empty:
-                        if deadline is not None and monotonic() >= deadline:
-                            raise
-
-            channel.get_msg = get_msg
-            return kc
-
-    return SlicedPollClient
 
 
 def _ids(paths):
@@ -86,7 +54,7 @@ def test_opens_with_title_goals_time_badge_and_setup(path):
 def test_notebook_runs_in_fast_mode(path, tmp_path):
     from nbclient.exceptions import CellTimeoutError
 
-    NotebookClient = _client_class()
+    NotebookClient = notebook_client_class()
 
     saved = {k: os.environ.get(k) for k in ("WGAN_LESSONS_FAST", "MPLBACKEND", "OMP_NUM_THREADS")}
     os.environ["WGAN_LESSONS_FAST"] = "1"  # the kernel inherits these
