@@ -16,7 +16,7 @@ from wgan_lessons.course import SETUP_CELL, colab_url, notebook_client_class
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-TIMEOUT = 90  # seconds per cell in fast mode (the slowest cell takes ~20 s on a loaded 2-core machine)
+TIMEOUT = 120  # seconds per cell in fast mode (the slowest cell takes ~20 s on a loaded 2-core machine)
 ATTEMPTS = 2  # nbclient sometimes waits out the timeout after a widget cell (nbclient#312): retry once
 SECONDS: dict[str, float] = {}
 
