@@ -59,3 +59,23 @@ def call_learner(fn, *args, **kwargs):
                       or "ipykernel" in f.filename), None)
         detail = [f"{type(exc).__name__}: {exc}"] + ([f"in your code, {where}"] if where else [])
         return None, failed("Your function raised an error.", *detail)
+
+
+def learner_array(value, what: str = "an array"):
+    """A learner's return value as a float64 numpy array (numpy, torch tensors, lists, scalars).
+    Returns ``(array, None)`` or ``(None, CheckResult)`` saying what was wrong."""
+    import numpy as np
+
+    try:
+        import torch
+
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().double().numpy()
+    except ImportError:  # pragma: no cover
+        pass
+    if value is None:
+        return None, failed("Your function returned None: did you forget the `return` statement?")
+    try:
+        return np.asarray(value, dtype=np.float64), None
+    except (TypeError, ValueError):
+        return None, failed(f"Your function returned a {type(value).__name__}; return {what}.")

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from wgan_lessons.exercises.base import CheckResult, call_learner, failed, passed
+from wgan_lessons.exercises.base import CheckResult, call_learner, failed, learner_array, passed
 
 __all__ = ["check_w1_sorted", "check_w1_from_cdfs"]
 
@@ -23,19 +23,9 @@ __all__ = ["check_w1_sorted", "check_w1_from_cdfs"]
 def _as_float(value):
     """The learner's result as a Python float: accepts a float, an int, a numpy scalar or 0-d /
     size-1 array, or a torch scalar tensor. Returns ``(x, None)`` or ``(None, CheckResult)``."""
-    try:
-        import torch
-
-        if isinstance(value, torch.Tensor):
-            value = value.detach().cpu().double().numpy()
-    except ImportError:  # pragma: no cover
-        pass
-    if value is None:
-        return None, failed("Your function returned None: did you forget the `return` statement?")
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None, failed(f"Your function returned a {type(value).__name__}; return one number (a float).")
+    arr, err = learner_array(value, "one number (a float)")
+    if err is not None:
+        return None, err
     if arr.size != 1:
         return None, failed(f"Your function returned an array of shape {arr.shape}; return one number (a float).",
                             "Did you forget to average (or sum) over the samples?")

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from wgan_lessons.exercises.base import CheckResult, call_learner, failed, passed
+from wgan_lessons.exercises.base import CheckResult, call_learner, failed, learner_array, passed
 from wgan_lessons.exercises.lesson02 import _as_float, _close, _diagnose
 
 __all__ = ["check_cost_matrix", "check_wasserstein_pot", "check_parallel_lines"]
@@ -22,19 +22,7 @@ __all__ = ["check_cost_matrix", "check_wasserstein_pot", "check_parallel_lines"]
 
 def _as_array(value):
     """The learner's result as a float64 numpy array (accepts numpy, torch, nested lists)."""
-    try:
-        import torch
-
-        if isinstance(value, torch.Tensor):
-            value = value.detach().cpu().double().numpy()
-    except ImportError:  # pragma: no cover
-        pass
-    if value is None:
-        return None, failed("Your function returned None: did you forget the `return` statement?")
-    try:
-        return np.asarray(value, dtype=np.float64), None
-    except (TypeError, ValueError):
-        return None, failed(f"Your function returned a {type(value).__name__}; return an array.")
+    return learner_array(value, "an array")
 
 
 def _clouds(n: int, m: int, d: int, seed: int):
