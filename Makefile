@@ -1,5 +1,6 @@
 # Two commands do everything (see README):  make lab   |   make test
-# Both create .venv on first use and reuse it afterwards.
+# Both create .venv on first use and reuse it afterwards; it holds the package with its `lab`
+# (JupyterLab, the kernel, nbclient/nbconvert) and `test` extras, and is refreshed when pyproject.toml changes.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -16,7 +17,7 @@ help:
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e '.[test]'
+	$(PY) -m pip install -e '.[lab,test]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (wgan-lessons)"
 	touch $(STAMP)
 

@@ -10,9 +10,10 @@ least 4 of 5 seeds; the 'stable-wgan-gp' preset covers all 8 in at least 4 of 5 
 from __future__ import annotations
 
 import argparse
-import json
 
 import torch
+
+from wgan_lessons.jsonio import write_json
 
 from wgan_lessons.presets import claims_table, measure_presets
 
@@ -21,7 +22,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--presets", nargs="+", default=["mode-collapse", "stable-wgan-gp"])
-    p.add_argument("--json", default=None, help="also write the rows to this file")
+    p.add_argument("--json", default=None, help="also write the rows to this file (strict JSON: inf/NaN as null)")
     args = p.parse_args(argv)
     torch.set_num_threads(min(2, torch.get_num_threads()))
     rows = measure_presets(args.presets, args.seeds)
@@ -30,8 +31,7 @@ def main(argv=None) -> int:
         modes = [r["modes"] for r in rows if r["preset"] == name]
         print(f"{name}: modes per seed {modes}")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+        write_json(args.json, rows)
     return 0
 
 

@@ -78,13 +78,12 @@ def test_parallel_lines():
     assert x[:, 1].min() >= 0 and x[:, 1].max() <= 1
 
 
-def test_digits_offline_and_fallback(tmp_path, capsys):
+def test_digits_offline_and_no_silent_fallback(tmp_path):
     x = data.load_images("digits")
     assert x.shape == (1797, 1, 8, 8)
     assert x.min() >= -1 and x.max() <= 1
-    y = data.load_images("mnist", root=str(tmp_path), download=False)
-    assert y.shape == (1797, 1, 8, 8)
-    assert "Falling back" in capsys.readouterr().out
+    with pytest.raises(FileNotFoundError, match="image_root.*download=True.*digits"):
+        data.load_images("mnist", root=str(tmp_path), download=False)
     with pytest.raises(ValueError, match="cifar"):
         data.load_images("cifar")
 

@@ -84,8 +84,8 @@ def test_w_estimate_is_minus_critic_loss():
 def test_fresh_real_batch_every_critic_step(monkeypatch):
     t = Trainer(TrainConfig(method="wgan-gp", **TINY), progress=False)
     seen = []
-    orig = t.sample_real
-    monkeypatch.setattr(t, "sample_real", lambda n: seen.append(orig(n)) or seen[-1])
+    orig = t._real_batch
+    monkeypatch.setattr(t, "_real_batch", lambda n, g: seen.append(orig(n, g)) or seen[-1])
     t.run(1)
     assert len(seen) == t.config.n_critic
     assert not torch.equal(seen[0], seen[1])

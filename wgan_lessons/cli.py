@@ -7,13 +7,19 @@
 
 Writes to ``--out``: config.json, history.json, samples.npy (2500 generator samples),
 samples.png (real vs generated over the critic's contour), metrics.json, checkpoint.pt.
+Every flag is checked before training starts, and the files appear only when the run has
+finished. The JSON files are strict JSON: a value that is not finite is written as null
+(see :mod:`wgan_lessons.jsonio`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import re
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import fields, replace
 from pathlib import Path
@@ -79,65 +85,109 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
         p.add_argument(flag, **kw)
     p.add_argument("--out", type=Path, default=Path("runs/latest"), help="output folder (created if missing)")
     p.add_argument("--dry-run", action="store_true",
-                   help=f"smoke mode: {DRY_RUN['steps']} steps of tiny networks, {DRY_RUN_SAMPLES} samples")
-    p.add_argument("--samples", type=int, default=2500, help="generator samples saved and evaluated (default 2500)")
+                   help=f"smoke mode: {DRY_RUN['steps']} steps of tiny networks, {DRY_RUN_SAMPLES} samples "
+                        "(flags given explicitly still apply)")
+    p.add_argument("--samples", type=int, default=None,
+                   help=f"generator samples saved and evaluated (default 2500; {DRY_RUN_SAMPLES} with --dry-run)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The TrainConfig that the parsed flags describe: preset, then explicit flags, then --dry-run."""
+    """The TrainConfig that the parsed flags describe: the preset, then --dry-run's sizes, then the flags given."""
     from wgan_lessons.presets import PRESETS
 
     cfg = PRESETS[args.preset].config if args.preset else TrainConfig()
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name) is not None}
     if "betas" in given:
         given["betas"] = tuple(given["betas"])
-    cfg = replace(cfg, **given)
-    if args.dry_run:
+    if args.dry_run:  # smoke sizes, but a flag given explicitly is never replaced
         cfg = replace(cfg, **DRY_RUN)
-    return cfg
+    return replace(cfg, **given)
+
+
+def _flag_names(message: str) -> str:
+    """'TrainConfig.lr_g must be ...' -> '--lr-g must be ...': errors name the flag that was given."""
+    return re.sub(r"TrainConfig\.(\w+)", lambda m: "--" + m.group(1).replace("_", "-"), message)
+
+
+def _validated(args: argparse.Namespace) -> tuple:
+    """Every flag checked before any work starts. Returns ``(config, n_samples)``.
+
+    Raises:
+        ValueError: naming the flag.
+    """
+    if args.samples is not None and args.samples < 1:
+        raise ValueError(f"--samples must be an integer >= 1, got {args.samples}")
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out {args.out} is a file; give a folder (it is created if missing)")
+    try:
+        cfg = config_from_args(args).resolved()
+    except ValueError as exc:
+        raise ValueError(_flag_names(str(exc))) from None
+    n_samples = args.samples if args.samples is not None else (DRY_RUN_SAMPLES if args.dry_run else 2500)
+    return cfg, n_samples
+
+
+RUN_FILES = ("config.json", "history.json", "samples.npy", "samples.png", "metrics.json", "checkpoint.pt")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     import numpy as np
+    import torch
 
+    from wgan_lessons.jsonio import write_json
     from wgan_lessons.plots import new_figure, plot_history, plot_image_grid, plot_samples
     from wgan_lessons.train import Trainer
 
-    cfg = config_from_args(args)
-    n_samples = DRY_RUN_SAMPLES if args.dry_run else args.samples
+    cfg, n_samples = _validated(args)
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    trainer = Trainer(cfg, progress=not args.quiet)
-    (out / "config.json").write_text(json.dumps(trainer.config.to_dict(), indent=2))
-    trainer.run()
-    train_seconds = time.perf_counter() - t0
-    (out / "history.json").write_text(json.dumps(trainer.history, indent=1))
-    trainer.save(out / "checkpoint.pt")
-    samples = trainer.sample(n_samples)
-    np.save(out / "samples.npy", samples.numpy())
+    try:
+        trainer = Trainer(cfg, progress=not args.quiet)  # loads the data: fails here, before any output
+    except FileNotFoundError as exc:
+        raise ValueError(str(exc)) from None
+    print(f"training {cfg.method} on {trainer.data_info['data']}"
+          + (f" (images {'x'.join(map(str, trainer.data_info['image_shape']))})" if cfg.is_image else "")
+          + f", {cfg.steps} generator steps, seed {cfg.seed}, device {trainer.device}")
+    # Everything is written to a scratch folder beside --out and moved in at the end: a run that
+    # fails or is interrupted leaves no half-written outputs.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        t0 = time.perf_counter()
+        trainer.run()
+        train_seconds = time.perf_counter() - t0
+        write_json(tmp / "config.json", trainer.config.to_dict(), indent=2)
+        write_json(tmp / "history.json", trainer.history)
+        trainer.save(tmp / "checkpoint.pt")
+        samples = trainer.sample(n_samples)
+        np.save(tmp / "samples.npy", samples.numpy())
 
-    if trainer.config.is_image:
-        fig, axes = new_figure(3, 1)
-        plot_image_grid(axes[0, 0], trainer.sample_real(64).cpu(), title="real")
-        plot_image_grid(axes[0, 1], samples[:64], title=f"generated, step {trainer.step}")
-        plot_history(axes[0, 2], trainer.history)
-        metrics = {}
-    else:
-        fig, axes = new_figure(2, 1)
-        real = trainer.dist.sample(n_samples, generator=__import__("torch").Generator().manual_seed(cfg.seed + 3))
-        plot_samples(axes[0, 0], real.numpy(), samples.numpy(), trainer.critic_scores,
-                     title=f"{trainer.config.method} on {trainer.config.data}, step {trainer.step}")
-        plot_history(axes[0, 1], trainer.history)
-        metrics = trainer.evaluate(n_samples)
-    fig.savefig(out / "samples.png", dpi=110)
-    metrics.update({"train_seconds": round(train_seconds, 2), "steps": trainer.step,
-                    "device": str(trainer.device), "stop_reason": trainer.stop_reason})
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        if trainer.config.is_image:
+            fig, axes = new_figure(3, 1)
+            plot_image_grid(axes[0, 0], trainer.sample_real(64).cpu(), title="real")
+            plot_image_grid(axes[0, 1], samples[:64], title=f"generated, step {trainer.step}")
+            plot_history(axes[0, 2], trainer.history)
+            metrics = {}
+        else:
+            fig, axes = new_figure(2, 1)
+            real = trainer.dist.sample(n_samples, generator=torch.Generator().manual_seed(cfg.seed + 3))
+            plot_samples(axes[0, 0], real.numpy(), samples.numpy(), trainer.critic_scores,
+                         title=f"{trainer.config.method} on {trainer.config.data}, step {trainer.step}")
+            plot_history(axes[0, 1], trainer.history)
+            metrics = trainer.evaluate(n_samples)
+        fig.savefig(tmp / "samples.png", dpi=110)
+        metrics.update({"train_seconds": round(train_seconds, 2), "steps": trainer.step,
+                        "device": str(trainer.device), "stop_reason": trainer.stop_reason,
+                        "data_info": trainer.data_info})
+        write_json(tmp / "metrics.json", metrics, indent=2)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in RUN_FILES:
+            os.replace(tmp / name, out / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     summary = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()
                         if k in ("modes", "hq_fraction", "reverse_kl", "w1", "train_seconds"))
-    print(f"wrote {out}/: config.json history.json samples.npy samples.png metrics.json checkpoint.pt\n{summary}")
+    print(f"wrote {out}/: {' '.join(RUN_FILES)}\n{summary}")
     if trainer.stop_reason:
         print(trainer.stop_reason, file=sys.stderr)
         return 1

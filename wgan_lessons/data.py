@@ -55,14 +55,18 @@ class GaussianMixture:
 
     def __init__(self, centers, std: float, weights=None, name: str = "mixture"):
         centers = torch.as_tensor(centers, dtype=torch.float32)
-        if centers.ndim != 2:
-            raise ValueError(f"centers must have shape (K, d), got {tuple(centers.shape)}")
-        if not std > 0:
-            raise ValueError(f"std must be positive, got {std}")
+        if centers.ndim != 2 or centers.shape[0] == 0:
+            raise ValueError(f"centers must have shape (K, d) with K >= 1, got {tuple(centers.shape)}")
+        if not torch.isfinite(centers).all():
+            raise ValueError("centers contains NaN or inf")
+        std = float(std)
+        if not (math.isfinite(std) and std > 0):
+            raise ValueError(f"std must be a finite positive number, got {std}")
         k = centers.shape[0]
         w = torch.full((k,), 1.0 / k) if weights is None else torch.as_tensor(weights, dtype=torch.float32)
-        if w.shape != (k,) or (w < 0).any() or not torch.isclose(w.sum(), torch.tensor(1.0)):
-            raise ValueError("weights must be K non-negative numbers that sum to 1")
+        if w.shape != (k,) or not torch.isfinite(w).all() or (w < 0).any() \
+                or not torch.isclose(w.sum(), torch.tensor(1.0)):
+            raise ValueError(f"weights must be K = {k} finite non-negative numbers that sum to 1, got {w.tolist()}")
         self.centers = centers  # (K, d)
         self.std = float(std)
         self.weights = w  # (K,)
@@ -169,12 +173,15 @@ class Mixture1D:
         self.stds = tuple(float(s) for s in self.stds)
         if len(self.means) == 0 or len(self.means) != len(self.stds):
             raise ValueError("means and stds must be non-empty and of the same length")
-        if any(s <= 0 for s in self.stds):
-            raise ValueError("every std must be positive")
+        if not all(math.isfinite(m) for m in self.means):
+            raise ValueError(f"means must be finite numbers, got {self.means}")
+        if not all(math.isfinite(s) and s > 0 for s in self.stds):
+            raise ValueError(f"every std must be a finite positive number, got {self.stds}")
         k = len(self.means)
         w = (1.0 / k,) * k if self.weights is None else tuple(float(v) for v in self.weights)
-        if len(w) != k or any(v < 0 for v in w) or abs(sum(w) - 1) > 1e-6:
-            raise ValueError("weights must be K non-negative numbers that sum to 1")
+        # 1e-6 admits float32 weights (a float32 softmax sums to 1 within ~1e-7 per entry)
+        if len(w) != k or not all(math.isfinite(v) and v >= 0 for v in w) or not abs(sum(w) - 1) <= 1e-6:
+            raise ValueError(f"weights must be K = {k} finite non-negative numbers that sum to 1, got {w}")
         self.weights = w
 
     def _arrays(self):
@@ -201,8 +208,10 @@ class Mixture1D:
 
     def shifted(self, shift: float = 0.0, scale: float = 1.0) -> "Mixture1D":
         """The law of scale * X + shift."""
-        if scale <= 0:
-            raise ValueError("scale must be positive")
+        if not (math.isfinite(scale) and scale > 0):
+            raise ValueError(f"scale must be a finite positive number, got {scale}")
+        if not math.isfinite(shift):
+            raise ValueError(f"shift must be a finite number, got {shift}")
         return Mixture1D(
             tuple(scale * m + shift for m in self.means), tuple(scale * s for s in self.stds), self.weights
         )
@@ -251,8 +260,15 @@ def load_images(name: str = "digits", root: str | None = None, download: bool = 
     - ``'digits'``: scikit-learn's 8x8 handwritten digits (1797 images). Ships with
       scikit-learn, so it always works offline; the default.
     - ``'mnist'`` / ``'fashion-mnist'``: 28x28, through torchvision, from a local copy
-      under ``root`` or downloaded when ``download=True``. When neither works, a clear
-      message is printed and the digits are returned instead.
+      under ``root`` (default ``./data``) or downloaded when ``download=True``.
+
+    Nothing is substituted: when a data set cannot be loaded this raises, and the message says
+    how to get it (or to ask for ``'digits'`` explicitly). ``verbose`` is kept for compatibility.
+
+    Raises:
+        ValueError: ``name`` is not one of :data:`IMAGE_DATASETS`.
+        FileNotFoundError: MNIST / Fashion-MNIST has no local copy under ``root`` and was not
+            (or could not be) downloaded.
     """
     if name not in IMAGE_DATASETS:
         raise ValueError(f"data: unknown image data set {name!r}; choose one of {list(IMAGE_DATASETS)}")
@@ -264,14 +280,12 @@ def load_images(name: str = "digits", root: str | None = None, download: bool = 
     root = root or "./data"
     try:
         ds = cls(root=root, train=True, download=download)
-        x = ds.data.float().div(127.5).sub(1.0).unsqueeze(1)  # (N, 1, 28, 28)
-        return x
     except Exception as exc:  # no local copy and no download (offline, or download=False)
-        if verbose:
-            how = "the download failed" if download else "download=False"
-            print(
-                f"Could not load {name} from {root!r} ({how}: {exc.__class__.__name__}). "
-                "Falling back to scikit-learn's 8x8 digits, which need no download. "
-                f"To use {name}, pass root=<folder with a torchvision copy> or download=True on a machine with internet."
-            )
-        return _digits_tensor()
+        how = "the download failed" if download else "download=False"
+        raise FileNotFoundError(
+            f"could not load {name} from {root!r} ({how}: {exc.__class__.__name__}: {exc}). "
+            f"To use {name}, pass image_root=<folder with a torchvision copy> (--image-root), or "
+            "download=True (--download) on a machine with internet; or train on data='digits', "
+            "scikit-learn's 8x8 digits, which need no download."
+        ) from None
+    return ds.data.float().div(127.5).sub(1.0).unsqueeze(1)  # (N, 1, 28, 28)

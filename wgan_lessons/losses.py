@@ -111,13 +111,32 @@ def interpolate(real: torch.Tensor, fake: torch.Tensor, generator: torch.Generat
     return eps * real + (1 - eps) * fake
 
 
+def _refuse_batch_norm(critic: nn.Module) -> None:
+    """Batch norm in training mode mixes the samples of a batch: f(x_i) then depends on the other
+    x_j, so grad_x f(x_i) is no longer a per-sample gradient, and every penalty pass updates the
+    running statistics. Gulrajani et al. 2017, section 4: no batch norm in the critic."""
+    bad = [name or type(m).__name__ for name, m in critic.named_modules()
+           if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training]
+    if bad:
+        raise ValueError(
+            f"the critic has batch norm in training mode ({', '.join(bad)}): it couples the samples of a batch, "
+            "so the per-sample gradient norm (and the gradient penalty) is wrong, and each pass updates its running "
+            "statistics. Use nn.LayerNorm (or nn.GroupNorm(1, C) for conv maps) or no normalisation, as the WGAN-GP "
+            "paper does (Gulrajani et al. 2017, section 4)."
+        )
+
+
 def critic_grad_norm(critic: nn.Module, x: torch.Tensor, create_graph: bool = False) -> torch.Tensor:
     """Per-sample gradient norms ||grad_x f(x_i)||_2, shape (B,).
 
     The norm is taken over **all** non-batch dimensions: for images (B, C, H, W) that is
     C*H*W numbers per sample (not dim 1 only, and not the whole batch at once).
     ``create_graph=True`` keeps the graph so that a penalty on the norm can train the critic.
+
+    Raises:
+        ValueError: the critic contains batch norm in training mode (see the WGAN-GP paper, section 4).
     """
+    _refuse_batch_norm(critic)
     x = x.detach().requires_grad_(True)
     scores = critic(x)  # (B,)
     (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=create_graph)  # (B, ...)
@@ -139,7 +158,11 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
         real: (B, ...) real samples x.
         fake: (B, ...) generated samples x~ (detach them when training the critic).
         lambda_gp: the penalty weight lambda (paper: 10; toy script: 0.1).
-        generator: optional ``torch.Generator`` for eps.
+        generator: optional ``torch.Generator`` for eps (without one, torch's global generator).
+
+    Raises:
+        ValueError: the critic contains batch norm in training mode (it breaks the per-sample
+            penalty: Gulrajani et al. 2017, section 4), or real and fake differ in shape.
     """
     x_hat = interpolate(real, fake, generator)
     norms = critic_grad_norm(critic, x_hat, create_graph=True)  # (B,)

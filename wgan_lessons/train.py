@@ -37,8 +37,8 @@ Order of operations in one generator iteration (Algorithm 1 of both papers)::
 from __future__ import annotations
 
 import copy
-import json
 import math
+import os
 import time
 import warnings
 from dataclasses import asdict, dataclass, fields, replace
@@ -131,6 +131,30 @@ class TrainConfig:
     image_root: str | None = None
     download: bool = False
 
+    def __post_init__(self):
+        # Plain Python values whatever numeric type was given (numpy and torch scalars, 1e3 for an
+        # integer field), so that a config prints naturally, compares, serialises to JSON and
+        # round-trips through ``torch.load(weights_only=True)``. Values that cannot be converted are
+        # left as they are, for :meth:`_check` to name.
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in _INT_FIELDS:
+                v = _plain_int(v)
+            elif f.name in _FLOAT_FIELDS:
+                v = _plain_float(v)
+            elif f.name == "betas" and v is not None:
+                try:
+                    seq = v.tolist() if hasattr(v, "tolist") else list(v)
+                    v = tuple(_plain_float(b) for b in seq)
+                except TypeError:
+                    pass
+            elif f.name in _STR_FIELDS and v is not None and type(v) is not str:
+                if isinstance(v, (str, os.PathLike, torch.device)):  # np.str_, a Path, a torch.device
+                    v = str(v) if not isinstance(v, os.PathLike) else os.fspath(v)
+            elif f.name == "download" and type(v).__module__ == "numpy":
+                v = bool(v)
+            setattr(self, f.name, v)
+
     # ------------------------------------------------------------------ checks
     def resolved(self) -> "TrainConfig":
         """A copy with every ``None`` replaced by its method's default, and every value checked.
@@ -148,17 +172,19 @@ class TrainConfig:
             if filled.get(k) is None:
                 filled[k] = v
         cfg = TrainConfig(**filled)
-        cfg.betas = tuple(float(b) for b in cfg.betas)
         cfg._check()
         return cfg
 
     def _check(self) -> None:
         def need(ok: bool, name: str, rule: str):
             if not ok:
-                raise ValueError(f"TrainConfig.{name} {rule}, got {getattr(self, name)!r}")
+                raise ValueError(f"TrainConfig.{name} {rule}, got {_show(getattr(self, name))}")
 
         def is_int(v):
             return isinstance(v, int) and not isinstance(v, bool)
+
+        def is_num(v):
+            return isinstance(v, (int, float)) and not isinstance(v, bool)
 
         need(self.optimizer in OPTIMIZERS, "optimizer", f"must be one of {list(OPTIMIZERS)}")
         need(is_int(self.steps) and self.steps >= 0, "steps", "must be an integer >= 0")
@@ -166,10 +192,12 @@ class TrainConfig:
         need(is_int(self.n_critic) and self.n_critic >= 1, "n_critic", "must be an integer >= 1")
         for name in ("lr_g", "lr_d"):
             v = getattr(self, name)
-            need(isinstance(v, (int, float)) and math.isfinite(v) and v > 0, name, "must be a positive number")
-        need(len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), "betas", "must be two numbers in [0, 1)")
-        need(isinstance(self.clip_value, (int, float)) and self.clip_value > 0, "clip_value", "must be > 0")
-        need(isinstance(self.lambda_gp, (int, float)) and math.isfinite(self.lambda_gp) and self.lambda_gp >= 0,
+            need(is_num(v) and math.isfinite(v) and v > 0, name, "must be a positive number")
+        need(isinstance(self.betas, tuple) and len(self.betas) == 2
+             and all(is_num(b) and 0 <= b < 1 for b in self.betas), "betas", "must be two numbers in [0, 1)")
+        need(is_num(self.clip_value) and math.isfinite(self.clip_value) and self.clip_value > 0,
+             "clip_value", "must be a finite number > 0")
+        need(is_num(self.lambda_gp) and math.isfinite(self.lambda_gp) and self.lambda_gp >= 0,
              "lambda_gp", "must be a number >= 0")
         need(is_int(self.z_dim) and self.z_dim >= 1, "z_dim", "must be an integer >= 1")
         for name in ("g_width", "d_width", "conv_base"):
@@ -181,6 +209,9 @@ class TrainConfig:
         need(self.activation in ACTIVATIONS, "activation", f"must be one of {sorted(ACTIVATIONS)}")
         need(is_int(self.seed), "seed", "must be an integer")
         need(is_int(self.log_every) and self.log_every >= 1, "log_every", "must be an integer >= 1")
+        need(isinstance(self.device, str), "device", "must be a device name such as 'auto', 'cpu' or 'cuda'")
+        need(self.image_root is None or isinstance(self.image_root, str), "image_root", "must be a folder name")
+        need(isinstance(self.download, bool), "download", "must be True or False")
         try:
             get_device(self.device)
         except ValueError as exc:
@@ -208,6 +239,42 @@ class TrainConfig:
         return cls(**d)
 
 
+_INT_FIELDS = ("steps", "batch_size", "n_critic", "z_dim", "g_width", "g_depth", "d_width", "d_depth",
+               "conv_base", "seed", "log_every")
+_FLOAT_FIELDS = ("lr_g", "lr_d", "clip_value", "lambda_gp")
+_STR_FIELDS = ("method", "data", "optimizer", "activation", "device", "image_root")
+
+
+def _scalar(v):
+    """A numpy or one-element torch scalar as the Python number it holds; anything else unchanged."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, torch.Tensor):
+        return v.item() if v.numel() == 1 else v
+    if type(v).__module__ == "numpy" and hasattr(v, "item") and getattr(v, "size", 1) == 1:
+        return v.item()
+    return v
+
+
+def _plain_int(v):
+    v = _scalar(v)
+    if isinstance(v, float) and math.isfinite(v) and v == int(v):  # 1e3 steps, np.float64(5.0)
+        return int(v)
+    return v
+
+
+def _plain_float(v):
+    v = _scalar(v)
+    if isinstance(v, int) and not isinstance(v, bool):
+        return float(v)
+    return v
+
+
+def _show(v) -> str:
+    """A value as a learner typed it: 0.001, not np.float64(0.001)."""
+    return repr(_scalar(v)) if not isinstance(v, tuple) else repr(tuple(_scalar(x) for x in v))
+
+
 HISTORY_KEYS = ("step", "loss_d", "loss_g", "w_estimate", "penalty", "grad_norm", "d_real", "d_fake", "seconds")
 
 
@@ -231,7 +298,8 @@ class Trainer:
         stop_reason: None, or why training stopped early (e.g. a NaN loss).
     """
 
-    def __init__(self, config: TrainConfig | None = None, progress: bool = True):
+    def __init__(self, config: TrainConfig | None = None, progress: bool = True,
+                 image_shape: tuple | None = None):
         self.config = (config or TrainConfig()).resolved()
         cfg = self.config
         self.device = get_device(cfg.device)
@@ -242,21 +310,37 @@ class Trainer:
         self.elapsed = 0.0
         self.history: dict[str, list] = {k: [] for k in HISTORY_KEYS}
 
-        # Data
+        # Data. No silent substitution: a data set that cannot be loaded raises (see
+        # data.load_images), and ``data_info`` records what the run really trains on.
+        self.dist, self.images = None, None
         if cfg.is_image:
-            self.dist = None
-            self.images = data_mod.load_images(cfg.data, root=cfg.image_root, download=cfg.download).to(self.device)
-            img_size = self.images.shape[-1]
+            try:
+                self.images = data_mod.load_images(cfg.data, root=cfg.image_root, download=cfg.download,
+                                                   verbose=False).to(self.device)
+                shape = tuple(int(s) for s in self.images.shape[1:])  # (C, H, W)
+            except FileNotFoundError:
+                if image_shape is None:
+                    raise
+                # A checkpoint rebuilds its networks without the data: sample() works, run() says why not.
+                shape = tuple(int(s) for s in image_shape)
+                warnings.warn(f"{cfg.data} is not available here, so this Trainer can sample but not train; "
+                              "pass image_root=<folder with a torchvision copy> to train further.", stacklevel=3)
+            if image_shape is not None and tuple(int(s) for s in image_shape) != shape:
+                raise ValueError(f"the checkpoint's networks were trained on {cfg.data} images of shape "
+                                 f"{tuple(image_shape)}, but {cfg.data} now loads as {shape}")
+            self.data_info = {"data": cfg.data, "image_shape": list(shape),
+                              "n_images": None if self.images is None else int(self.images.shape[0])}
         else:
             self.dist = data_mod.get_toy(cfg.data)
-            self.images = None
+            self.data_info = {"data": cfg.data, "dim": 2}
 
         # Networks: initialised from the seed without touching the global RNG.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
             if cfg.is_image:
-                g = ConvGenerator(cfg.z_dim, img_size, self.images.shape[1], cfg.conv_base)
-                d = ConvCritic(img_size, self.images.shape[1], cfg.conv_base)
+                channels, size = shape[0], shape[-1]
+                g = ConvGenerator(cfg.z_dim, size, channels, cfg.conv_base)
+                d = ConvCritic(size, channels, cfg.conv_base)
             else:
                 g = mlp_generator(cfg.z_dim, 2, cfg.g_width, cfg.g_depth, cfg.activation)
                 d = mlp_critic(2, cfg.d_width, cfg.d_depth, cfg.activation)
@@ -264,7 +348,9 @@ class Trainer:
         self.critic = d.to(self.device)
         self.opt_g = self._optimizer(self.generator.parameters(), cfg.lr_g)
         self.opt_d = self._optimizer(self.critic.parameters(), cfg.lr_d)
-        # One CPU stream for data, noise and eps: reproducible on every device.
+        # Training draws its data, noise and eps from one CPU stream, and nothing else draws from it:
+        # whatever only looks at training (history records, evaluate, sample, callbacks, the lab)
+        # uses streams of its own, so observing a run never changes it. Reproducible on every device.
         self.rng = torch.Generator().manual_seed(cfg.seed + 1)
         self._last_good = self._snapshot()
 
@@ -275,14 +361,24 @@ class Trainer:
             return torch.optim.Adam(params, lr=lr, betas=cfg.betas)
         return torch.optim.RMSprop(params, lr=lr)
 
-    def sample_real(self, n: int) -> torch.Tensor:
-        """n real samples on the training device: (n, 2) for toys, (n, C, H, W) for images."""
-        if self.images is not None:
-            idx = torch.randint(0, self.images.shape[0], (n,), generator=self.rng)
-            return self.images[idx.to(self.device)]
-        return self.dist.sample(n, generator=self.rng).to(self.device)
+    def _real_batch(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        if self.dist is not None:
+            return self.dist.sample(n, generator=generator).to(self.device)
+        if self.images is None:
+            raise ValueError(f"{self.config.data} is not available here, so there are no real images to "
+                             "train on; pass image_root=<folder with a torchvision copy>")
+        idx = torch.randint(0, self.images.shape[0], (n,), generator=generator)
+        return self.images[idx.to(self.device)]
+
+    def sample_real(self, n: int, seed: int | None = None) -> torch.Tensor:
+        """n real samples on the training device, (n, 2) for toys and (n, C, H, W) for images, from
+        a stream of their own (``seed``, default config.seed + 4): training's stream is untouched."""
+        g = torch.Generator().manual_seed(self.config.seed + 4 if seed is None else seed)
+        return self._real_batch(n, g)
 
     def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n noise vectors z ~ N(0, I), (n, z_dim), on the training device. Without ``generator``
+        they come from training's own stream: pass one to draw without changing the run."""
         return torch.randn(n, self.config.z_dim, generator=generator or self.rng).to(self.device)
 
     @torch.no_grad()
@@ -331,7 +427,7 @@ class Trainer:
     # ------------------------------------------------------------------ one iteration
     def _critic_step(self) -> dict | None:
         cfg = self.config
-        real = self.sample_real(cfg.batch_size)  # (B, ...) a fresh real batch every critic step
+        real = self._real_batch(cfg.batch_size, self.rng)  # (B, ...) a fresh real batch every critic step
         with torch.no_grad():
             fake = self.generator(self.sample_z(cfg.batch_size))  # (B, ...)
         s_real, s_fake = self.critic(real), self.critic(fake)  # (B,), (B,)
@@ -390,8 +486,13 @@ class Trainer:
         self.critic.requires_grad_(True)
         return value
 
+    def _observer_rng(self, salt: int) -> torch.Generator:
+        """A stream for observing at the current step, independent of training's: the same step
+        gives the same draws however often (and whether) it was observed before."""
+        return torch.Generator().manual_seed((self.config.seed * 1_000_003 + self.step * 7919 + salt) % 2**63)
+
     def _record(self, c: dict, loss_g: float) -> None:
-        x_hat = losses.interpolate(c["real"], c["fake"], self.rng)
+        x_hat = losses.interpolate(c["real"], c["fake"], self._observer_rng(1))
         grad_norm = losses.critic_grad_norm(self.critic, x_hat).mean().item()
         row = {"step": self.step, "loss_d": c["loss_d"], "loss_g": loss_g, "w_estimate": c["w_estimate"],
                "penalty": c["penalty"], "grad_norm": grad_norm, "d_real": c["d_real"], "d_fake": c["d_fake"],
@@ -499,17 +600,21 @@ class Trainer:
             "rng": self.rng.get_state(),
             "history": self.history,
             "elapsed": self.elapsed,
+            "data_info": self.data_info,
         }, path)
         return path
 
     @classmethod
     def load(cls, path, device: str | None = None, progress: bool = True) -> "Trainer":
-        """Rebuild a Trainer from a checkpoint (safe: ``weights_only=True``)."""
+        """Rebuild a Trainer from a checkpoint (safe: ``weights_only=True``). The networks are built
+        with the shapes the checkpoint holds (``data_info``); training on continues exactly as the
+        uninterrupted run would have (same weights, optimiser state and random stream)."""
         ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
         cfg = TrainConfig.from_dict(ckpt["config"])
         if device is not None:
             cfg = replace(cfg, device=device)
-        trainer = cls(cfg, progress=progress)
+        shape = (ckpt.get("data_info") or {}).get("image_shape")
+        trainer = cls(cfg, progress=progress, image_shape=shape)
         trainer.generator.load_state_dict(ckpt["generator"])
         trainer.critic.load_state_dict(ckpt["critic"])
         trainer.opt_g.load_state_dict(ckpt["opt_g"])
@@ -522,7 +627,10 @@ class Trainer:
         return trainer
 
     def history_json(self) -> str:
-        return json.dumps(self.history)
+        """The history as strict JSON (a NaN, e.g. the W estimate of a GAN, is written as null)."""
+        from wgan_lessons.jsonio import dumps
+
+        return dumps(self.history)
 
 
 def train(config: TrainConfig | None = None, callback: Callable[[Trainer], bool | None] | None = None,

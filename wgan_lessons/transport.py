@@ -88,6 +88,28 @@ def _samples_1d(x, name: str) -> np.ndarray:
     return arr
 
 
+def _eps_of(x) -> float:
+    """Machine epsilon of ``x``'s floating dtype (numpy or torch); float64's for anything else."""
+    dtype = getattr(x, "dtype", None)
+    try:
+        import torch
+
+        if isinstance(dtype, torch.dtype):
+            return float(torch.finfo(dtype).eps) if dtype.is_floating_point else float(np.finfo(np.float64).eps)
+    except ImportError:  # pragma: no cover
+        pass
+    if dtype is not None and np.issubdtype(dtype, np.floating):
+        return float(np.finfo(dtype).eps)
+    return float(np.finfo(np.float64).eps)
+
+
+def _mass_tolerance(*weights) -> float:
+    """Relative tolerance for comparing total masses, fitted to the weights' dtype: each stored
+    entry carries a rounding error of up to eps/2 of itself, so two sums of 1 may differ by ~eps.
+    float64: 1e-9 (as before); float32: 1.9e-6 (POT's own check allows 1e-6 absolute)."""
+    return max([1e-9] + [16 * _eps_of(w) for w in weights if w is not None])
+
+
 def _weights(w, n: int, name: str, normalize: bool) -> np.ndarray:
     if w is None:
         return np.full(n, 1.0 / n)
@@ -102,11 +124,15 @@ def _weights(w, n: int, name: str, normalize: bool) -> np.ndarray:
     return w / total if normalize else w
 
 
-def _check_masses(a: np.ndarray, b: np.ndarray, normalize: bool) -> None:
-    if not normalize and not math.isclose(a.sum(), b.sum(), rel_tol=1e-9, abs_tol=1e-12):
+def _check_masses(a: np.ndarray, b: np.ndarray, normalize: bool, rel_tol: float = 1e-9,
+                  names: tuple = ("a", "b")) -> None:
+    """Equal total mass within ``rel_tol`` (see :func:`_mass_tolerance`), unless normalising."""
+    sa, sb = float(a.sum()), float(b.sum())
+    if not normalize and not math.isclose(sa, sb, rel_tol=rel_tol, abs_tol=1e-12):
         raise ValueError(
-            f"the two weight vectors have different total mass ({a.sum():.6g} vs {b.sum():.6g}); "
-            "optimal transport needs equal mass: pass normalize=True to rescale both to 1"
+            f"{names[0]} and {names[1]} have different total mass ({sa!r} vs {sb!r}, a difference of "
+            f"{abs(sa - sb):.3g}, more than the tolerance {rel_tol:.2g} for their dtype); optimal transport "
+            "needs equal mass: pass normalize=True to rescale both to 1"
         )
 
 
@@ -140,7 +166,9 @@ def wasserstein_1d(u, v, u_weights=None, v_weights=None, p: float = 1, normalize
     u, v = _samples_1d(u, "u"), _samples_1d(v, "v")
     a = _weights(u_weights, len(u), "u_weights", normalize)
     b = _weights(v_weights, len(v), "v_weights", normalize)
-    _check_masses(a, b, normalize)
+    _check_masses(a, b, normalize, _mass_tolerance(u_weights, v_weights), ("u_weights", "v_weights"))
+    if not normalize:  # equal within the dtype's rounding: make them equal for the solver
+        b = b * (a.sum() / b.sum())
     wpp = float(ot.wasserstein_1d(u, v, a, b, p=p))
     return max(wpp, 0.0) ** (1.0 / p)
 
@@ -209,12 +237,24 @@ def wasserstein_2d(x, y, a=None, b=None, p: float = 1, return_plan: bool = False
     x, y = _points(x, "x"), _points(y, "y")
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y have different dimensions: {x.shape[1]} vs {y.shape[1]}")
+    tol = _mass_tolerance(a, b)
     a = _weights(a, len(x), "a", normalize)
     b = _weights(b, len(y), "b", normalize)
-    _check_masses(a, b, normalize)
+    _check_masses(a, b, normalize, tol)
+    if not normalize:  # equal within the dtype's rounding: make them equal for the solver
+        b = b * (a.sum() / b.sum())
     cost = ot.dist(x, y, metric="euclidean") ** p  # (n, m); NOT the squared default
-    plan, log = ot.emd(a, b, cost, numItermax=num_itermax, log=True)
-    if log.get("warning"):
+    # POT warns by itself when it stops at numItermax; we catch that warning and give one that
+    # says what to do, so the learner sees one warning for one event.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plan, log = ot.emd(a, b, cost, numItermax=num_itermax, log=True)
+    stopped_early = bool(log.get("warning"))
+    for w in caught:
+        if stopped_early and "numItermax" in str(w.message):
+            continue
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if stopped_early:
         warnings.warn(f"POT's exact solver stopped early ({log['warning']}); the distance may be inexact. "
                       f"Raise num_itermax (now {num_itermax}) or use fewer points.", RuntimeWarning, stacklevel=2)
     w = max(float(log["cost"]), 0.0) ** (1.0 / p)
@@ -302,26 +342,80 @@ def total_variation(p, q) -> float:
 # ----------------------------------------------------------------------------- closed forms
 
 
+def _real(x, name: str) -> float:
+    """One finite real number (Python, numpy or torch), or a ValueError naming ``name``."""
+    if isinstance(x, bool):
+        raise ValueError(f"{name} must be a number, got {x!r}")
+    try:
+        arr = _to_numpy(x, name)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be one finite number, got {x!r} ({exc})") from None
+    if arr.size != 1:
+        raise ValueError(f"{name} must be one number, got an array of shape {arr.shape}")
+    return float(arr.reshape(()))
+
+
 def gaussian_w2_1d(m1: float, s1: float, m2: float, s2: float) -> float:
-    """W2(N(m1, s1^2), N(m2, s2^2)) = sqrt((m1 - m2)^2 + (s1 - s2)^2)."""
-    if s1 < 0 or s2 < 0:
-        raise ValueError("standard deviations must be >= 0")
+    """W2(N(m1, s1^2), N(m2, s2^2)) = sqrt((m1 - m2)^2 + (s1 - s2)^2).
+
+    Raises:
+        ValueError: an argument is not a finite number, or a standard deviation is negative.
+    """
+    m1, s1, m2, s2 = (_real(v, n) for v, n in ((m1, "m1"), (s1, "s1"), (m2, "m2"), (s2, "s2")))
+    for name, s in (("s1", s1), ("s2", s2)):
+        if s < 0:
+            raise ValueError(f"{name} is a standard deviation and must be >= 0, got {s}")
     return math.sqrt((m1 - m2) ** 2 + (s1 - s2) ** 2)
+
+
+def _covariance(c, name: str) -> np.ndarray:
+    """A covariance matrix, checked: square, finite, symmetric and positive semi-definite, each
+    within a tolerance relative to its size (round-off of a float32 estimate passes; a negative
+    eigenvalue does not). Singular matrices (a collapsed generator's) are valid."""
+    c = np.atleast_2d(_to_numpy(c, name))
+    if c.ndim != 2 or c.shape[0] != c.shape[1]:
+        raise ValueError(f"{name} must be a square (d, d) covariance matrix, got shape {c.shape}")
+    scale = max(float(np.abs(c).max()), np.finfo(float).tiny)
+    tol = 1e-6 * scale  # float32 round-off is ~1e-7 relative
+    if np.abs(c - c.T).max() > tol:
+        raise ValueError(f"{name} is not symmetric (largest |C - C^T| entry {np.abs(c - c.T).max():.3g}); "
+                         "a covariance matrix is symmetric")
+    lowest = float(np.linalg.eigvalsh(0.5 * (c + c.T)).min())
+    if lowest < -tol:
+        raise ValueError(f"{name} is not positive semi-definite: it has the eigenvalue {lowest:.4g} < 0, so it "
+                         "is not a covariance matrix")
+    return 0.5 * (c + c.T)
+
+
+def _psd_sqrt(c: np.ndarray) -> np.ndarray:
+    """The symmetric square root of a PSD matrix by its eigendecomposition (round-off negatives -> 0).
+    Unlike scipy.linalg.sqrtm it is exact and silent for singular matrices."""
+    lam, vec = np.linalg.eigh(0.5 * (c + c.T))
+    return (vec * np.sqrt(np.clip(lam, 0.0, None))) @ vec.T
 
 
 def gaussian_w2(m1, cov1, m2, cov2) -> float:
     """W2 between N(m1, C1) and N(m2, C2) in n-D (the Bures-Wasserstein formula):
 
         W2^2 = ||m1 - m2||^2 + tr(C1 + C2 - 2 (C2^{1/2} C1 C2^{1/2})^{1/2}).
-    """
-    from scipy.linalg import sqrtm
 
+    (Dowson and Landau 1982; Givens and Shortt 1984.) Singular covariances are valid (a generator
+    collapsed onto a line has one); square roots are taken by eigendecomposition.
+
+    Args:
+        m1, m2: (d,) means. cov1, cov2: (d, d) covariance matrices.
+
+    Raises:
+        ValueError: naming the argument, when a mean is not finite, the shapes do not match, or a
+            covariance is not finite, symmetric and positive semi-definite.
+    """
     m1, m2 = _to_numpy(m1, "m1").reshape(-1), _to_numpy(m2, "m2").reshape(-1)
-    c1, c2 = np.atleast_2d(_to_numpy(cov1, "cov1")), np.atleast_2d(_to_numpy(cov2, "cov2"))
-    if not (m1.shape[0] == m2.shape[0] == c1.shape[0] == c1.shape[1] == c2.shape[0] == c2.shape[1]):
-        raise ValueError("means and covariances have mismatched dimensions")
-    r2 = np.real(sqrtm(c2))
-    cross = np.real(sqrtm(r2 @ c1 @ r2))
+    c1, c2 = _covariance(cov1, "cov1"), _covariance(cov2, "cov2")
+    if not (m1.shape[0] == m2.shape[0] == c1.shape[0] == c2.shape[0]):
+        raise ValueError(f"means and covariances have mismatched dimensions: m1 {m1.shape[0]}, m2 {m2.shape[0]}, "
+                         f"cov1 {c1.shape}, cov2 {c2.shape}")
+    r2 = _psd_sqrt(c2)
+    cross = _psd_sqrt(r2 @ c1 @ r2)
     w2sq = float(np.sum((m1 - m2) ** 2) + np.trace(c1 + c2 - 2 * cross))
     return math.sqrt(max(w2sq, 0.0))
 

@@ -9,6 +9,8 @@ box in a notebook and as one line in a terminal.
 
 from __future__ import annotations
 
+import contextlib
+import random
 import traceback
 from dataclasses import dataclass, field
 
@@ -45,11 +47,34 @@ def failed(message: str, *details: str) -> CheckResult:
     return CheckResult(False, message, list(details))
 
 
-def call_learner(fn, *args, **kwargs):
-    """Call the learner's function. Returns ``(value, None)``, or ``(None, CheckResult)`` with a
+@contextlib.contextmanager
+def isolated_random_state(seed: int = 0):
+    """Run a block with Python's, NumPy's and torch's global generators seeded with ``seed``, and
+    give the caller back exactly the states it had before. A checker runs the learner's function
+    inside it: a learner's own ``torch.rand`` is then reproducible within the check, and the
+    learner's random stream (the seed they set) is the same after the check as before it."""
+    import numpy as np
+    import torch
+
+    py_state, np_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        try:
+            random.seed(seed)
+            np.random.seed(seed)
+            torch.manual_seed(seed)
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)
+
+
+def call_learner(fn, *args, seed: int = 0, **kwargs):
+    """Call the learner's function with the global random state isolated (see
+    :func:`isolated_random_state`). Returns ``(value, None)``, or ``(None, CheckResult)`` with a
     friendly message instead of a wall of traceback when it raises."""
     try:
-        return fn(*args, **kwargs), None
+        with isolated_random_state(seed):
+            return fn(*args, **kwargs), None
     except NotImplementedError:
         return None, failed("Not implemented yet: replace the `raise NotImplementedError` line under "
                             "# YOUR CODE HERE with your code, run that cell, then run this check again.")

@@ -39,12 +39,15 @@ def _close(x: float, ref: float, rtol: float, atol: float) -> bool:
     return abs(x - ref) <= atol + rtol * abs(ref)
 
 
-def _diagnose(x: float, ref: float, candidates: list, rtol: float, atol: float, case: str) -> CheckResult:
-    """A failed verdict naming the first wrong formula that ``x`` matches, or a generic one."""
+def _diagnose(x: float, ref: float, candidates: list, rtol: float, atol: float, case: str,
+              quantity: str) -> CheckResult:
+    """A failed verdict naming the first wrong formula that ``x`` matches, or a generic one that
+    names ``quantity``, the quantity checked (e.g. 'W1', 'W_2')."""
     for value, message in candidates:
         if _close(x, value, rtol, atol) and not _close(value, ref, rtol, atol):
-            return failed(message, f"{case}: your value {x:.6g}, expected {ref:.6g}")
-    return failed("Your value does not match the reference W1.", f"{case}: your value {x:.6g}, expected {ref:.6g}")
+            return failed(message, f"{case}: your value {x:.6g}, expected {quantity} = {ref:.6g}")
+    return failed(f"Your value does not match the reference {quantity}.",
+                  f"{case}: your value {x:.6g}, expected {quantity} = {ref:.6g}")
 
 
 # ----------------------------------------------------------------------------- W1 from sorted samples
@@ -109,7 +112,7 @@ def check_w1_sorted(fn) -> CheckResult:
              "carries mass 1/n."),
             (np.median(np.abs(d)), "You took the median of the absolute differences; W1 is their mean."),
         ]
-        return _diagnose(x, ref, candidates, rtol, atol, f"case n={n}")
+        return _diagnose(x, ref, candidates, rtol, atol, f"case n={n}", "W1")
     return passed(f"Correct: your W1 matches POT's exact solver on {len(_W1_SORTED_CASES)} random cases.")
 
 
@@ -173,5 +176,5 @@ def check_w1_from_cdfs(fn) -> CheckResult:
             (0.5 * np.sum(np.abs(dens)) * dx,
              "You computed the total variation from the densities; W1 integrates the gap between the CDFs."),
         ]
-        return _diagnose(x, ref, candidates, rtol, atol, f"case {i}")
+        return _diagnose(x, ref, candidates, rtol, atol, f"case {i}", "W1")
     return passed(f"Correct: the area between the CDFs matches the reference on {len(_cdf_cases())} pairs of mixtures.")

@@ -119,7 +119,7 @@ def check_wasserstein_pot(fn) -> CheckResult:
             (w1 ** (1.0 / p), "You took the 1/p-th root of W1: raise the Euclidean cost matrix to the power p "
                               "before calling ot.emd2."),
         ]
-        return _diagnose(w, ref, candidates, rtol, atol, f"case n={n}, m={m}, p={p}")
+        return _diagnose(w, ref, candidates, rtol, atol, f"case n={n}, m={m}, p={p}", f"W_{p}")
     return passed(f"Correct: your W_p matches the exact solver on {len(_W_CASES)} cases (p = 1, 2, 3).")
 
 

@@ -125,8 +125,7 @@ def check_gradient_penalty(fn) -> CheckResult:
         real, fake = torch.randn(shape, generator=g), torch.randn(shape, generator=g) + 0.5
         lam = 3.0
         critic = _Recorder(shape[1:], seed)
-        torch.manual_seed(seed)
-        value, err = call_learner(fn, critic, real.clone(), fake.clone(), lam)
+        value, err = call_learner(fn, critic, real.clone(), fake.clone(), lam, seed=seed)
         if err is not None:
             if "does not require grad" in " ".join(err.details):
                 err.details.append("Hint: call x_hat.requires_grad_(True) before evaluating the critic on it, "
