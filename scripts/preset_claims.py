@@ -24,6 +24,11 @@ def main(argv=None) -> int:
     p.add_argument("--presets", nargs="+", default=["mode-collapse", "stable-wgan-gp"])
     p.add_argument("--json", default=None, help="also write the rows to this file (strict JSON: inf/NaN as null)")
     args = p.parse_args(argv)
+    from wgan_lessons.presets import PRESETS
+
+    unknown = [name for name in args.presets if name not in PRESETS]
+    if unknown:  # before any training
+        p.error(f"unknown preset(s) {unknown}; choose from {sorted(PRESETS)}")
     torch.set_num_threads(min(2, torch.get_num_threads()))
     rows = measure_presets(args.presets, args.seeds)
     print(claims_table(rows))

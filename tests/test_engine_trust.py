@@ -19,7 +19,7 @@ from torch import nn
 from torch.testing import assert_close
 
 from wgan_lessons import losses, transport
-from wgan_lessons.train import TrainConfig, Trainer
+from wgan_lessons.train import DivergenceWarning, TrainConfig, Trainer
 
 BASE = dict(method="wgan-gp", data="ring8", steps=12, batch_size=32, g_width=16, d_width=16, device="cpu", seed=0)
 
@@ -532,3 +532,168 @@ def test_w1_checkers_name_w1():
     for check in (check_w1_sorted, check_w1_from_cdfs):
         text = str(check(lambda *a: 123.0))
         assert "W1" in text and "W_2" not in text
+
+
+# ----------------------------------------------------------------------------- more instances of each kind
+# (found by a second reader; each is a different input of a kind above)
+
+
+def test_raising_steps_between_runs_leaves_training_unchanged():
+    ref = weights(plain_run(steps=30))
+    t = Trainer(TrainConfig(**{**BASE, "steps": 15}), progress=False)
+    t.run()
+    t.update_hparams(steps=30)
+    t.run()
+    assert_identical(weights(t), ref)
+
+
+def test_lab_never_changes_the_config_it_was_given():
+    pytest.importorskip("ipywidgets")
+    from wgan_lessons.widgets import TrainingLab
+
+    cfg = TrainConfig(**{**BASE, "batch_size": 8, "lambda_gp": 0.0, "n_critic": 25, "lr_d": 0.5, "lr_g": 1e-7,
+                         "g_width": 8, "d_width": 4, "steps": 2})
+    lab = TrainingLab(cfg, chunk_steps=1, eval_samples=32)
+    lab.step()
+    lab.reset()
+    lab.step()
+    assert lab.trainer.config == cfg.resolved()
+    assert "lambda_gp = 0" in lab.status.value
+    with pytest.raises(ValueError, match="chunk_steps"):
+        TrainingLab(cfg, chunk_steps=0.5)
+    with pytest.raises(ValueError, match="either config or preset"):
+        TrainingLab(cfg, preset="stable-wgan-gp")
+
+
+def test_observers_run_a_batch_norm_critic_in_eval_mode():
+    t = Trainer(TrainConfig(**{**BASE, "steps": 1}), progress=False)
+    t.critic = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.Linear(4, 1), nn.Flatten(0))
+    stats = t.critic[1].running_mean.clone()
+    t.critic_scores(torch.randn(8, 2))
+    t.generator_field(torch.randn(8, 2))
+    assert torch.equal(t.critic[1].running_mean, stats) and t.critic.training
+
+
+def test_a_diverged_run_stays_stopped_after_loading(tmp_path):
+    t = Trainer(TrainConfig(**{**BASE, "steps": 3}), progress=False)
+    t.stop_reason = "Training stopped at generator step 2: the critic loss became nan."
+    t.save(tmp_path / "s.pt")
+    back = Trainer.load(tmp_path / "s.pt", progress=False)
+    assert back.stop_reason == t.stop_reason and back.done
+
+
+def test_paths_devices_and_numpy_bools_in_a_config_round_trip(tmp_path):
+    from pathlib import Path
+
+    cfg = TrainConfig(**{**BASE, "device": torch.device("cpu"), "steps": 1}, image_root=Path(tmp_path),
+                      download=np.bool_(False))
+    assert (cfg.device, cfg.image_root, cfg.download) == ("cpu", str(tmp_path), False)
+    json.dumps(cfg.to_dict(), allow_nan=False)
+    t = Trainer(cfg, progress=False)
+    t.save(tmp_path / "p.pt")
+    Trainer.load(tmp_path / "p.pt", progress=False)
+    for bad in (dict(lr_g=True), dict(clip_value=math.inf, method="wgan")):
+        with pytest.raises(ValueError):
+            TrainConfig(**bad).resolved()
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: Trainer(TrainConfig(**BASE), progress=False).run(2.7), "steps must be a whole number"),
+    (lambda: Trainer(TrainConfig(**BASE), progress=False).run("3"), "steps must be a whole number"),
+    (lambda: __import__("wgan_lessons.dirac", fromlist=["x"]).dirac_gan_trajectory(steps=2.7), "steps"),
+    (lambda: __import__("wgan_lessons.dirac", fromlist=["x"]).dirac_gan_trajectory(lr=float("nan")), "lr"),
+    (lambda: __import__("wgan_lessons.dirac", fromlist=["x"]).dirac_gan_field([0.0, 1.0], [0.0]), "same shape"),
+])
+def test_fractions_and_nans_are_not_truncated_or_propagated(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: __import__("wgan_lessons.metrics", fromlist=["x"]).mode_coverage(np.zeros((3, 2)), np.zeros((2, 2)), -1.0),
+     "std must be > 0"),
+    (lambda: __import__("wgan_lessons.metrics", fromlist=["x"]).mode_coverage(np.zeros((3, 2)), [0.0, 0.0], 0.1),
+     "centers must have shape"),
+    (lambda: transport.kl_divergence(np.ones((2, 2)), np.ones(4)), "same grid"),
+    (lambda: transport.wasserstein_1d([0.0, 1.0], [0.0, 1.0], [[0.5, 0.5]]), r"u_weights must be a vector"),
+    (lambda: transport.wasserstein_1d_torch(torch.tensor([0.0, math.inf]), torch.zeros(2)), "u contains NaN or inf"),
+    (lambda: transport.parallel_lines_closed_form(float("nan")), "theta"),
+    (lambda: transport.wasserstein_2d(np.zeros((2, 2)), np.ones((2, 2)), num_itermax=0), "num_itermax"),
+    (lambda: transport.empirical_cdf([0.0, 1.0], [0.5], weights=[-1.0, 2.0]), "^weights has negative"),
+    (lambda: transport.empirical_cdf(np.zeros((3, 2)), [0.5]), "^samples must be 1-D"),
+])
+def test_more_invalid_inputs_raise_naming_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_grid_divergences_checks_its_functions_and_accepts_float32_grids():
+    from wgan_lessons.data import Mixture1D, mixture_1d
+
+    p, q = mixture_1d("bimodal"), mixture_1d("gaussian")
+    ref = transport.grid_divergences(p, q, np.linspace(-10, 10, 4001))
+    f32 = transport.grid_divergences(p, q, torch.linspace(-10, 10, 4001))
+    assert_close(f32["W"], ref["W"], rtol=1e-6, atol=1e-8)
+
+    class BrokenCdf:
+        pdf = staticmethod(q.pdf)
+
+        @staticmethod
+        def cdf(x):
+            return np.full_like(np.asarray(x, float), np.nan)
+
+    with pytest.raises(ValueError, match=r"q.cdf\(grid\)"):
+        transport.grid_divergences(p, BrokenCdf(), np.linspace(-10, 10, 101))
+    with pytest.raises(ValueError, match="spacing varies"):
+        transport.grid_divergences(p, q, np.array([0.0, 1.0, 3.0]))
+    m = Mixture1D((0.0, 1.0), (1.0, 1.0), (0.5, 0.5 + 5e-7))
+    assert sum(m.weights) == pytest.approx(1.0, abs=1e-15)
+
+
+def test_package_warnings_point_at_the_callers_line():
+    from wgan_lessons.metrics import exact_w1
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(60, 2)), rng.normal(size=(60, 2))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        transport.wasserstein_2d(x, y, num_itermax=5)
+    assert caught[0].filename == __file__
+    del exact_w1
+
+
+def test_teacher_tools_check_every_target_before_writing(tmp_path):
+    from wgan_lessons.teacher import build_solutions, export_nbgrader
+
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(ValueError, match="not a folder"):
+        build_solutions(f)
+    out = tmp_path / "sol"
+    (out / "02_wasserstein_1d.ipynb").mkdir(parents=True)  # a folder where a notebook goes
+    with pytest.raises(ValueError, match="in the way"):
+        build_solutions(out)
+    assert sorted(p.name for p in out.iterdir()) == ["02_wasserstein_1d.ipynb"]  # nothing else written
+    course = tmp_path / "course"
+    (course / "source" / "03_wasserstein_2d" / "03_wasserstein_2d.ipynb").mkdir(parents=True)
+    with pytest.raises(ValueError, match="in the way"):
+        export_nbgrader(course, force=True)
+    assert not (course / "nbgrader_config.py").exists()
+
+
+def test_preset_names_are_checked_before_any_training():
+    from wgan_lessons.presets import measure_presets
+
+    with pytest.raises(ValueError, match="unknown preset 'bogus'"):
+        measure_presets(names=("mode-collapse", "bogus"), seeds=(0,), progress=False)
+
+
+def test_messages_name_what_they_are_about():
+    from wgan_lessons.cli import HELP
+
+    assert "as --lr-g" not in HELP["lr_d"]
+    for method, absent in (("gan", ("lambda_gp", "clip_value")), ("wgan", ("lambda_gp",)), ("wgan-gp", ("clip_value",))):
+        t = Trainer(TrainConfig(**{**BASE, "method": method, "steps": 1}), progress=False)
+        with pytest.warns(DivergenceWarning):
+            t._diverged("critic loss", float("nan"))
+        assert not any(word in t.stop_reason for word in absent), t.stop_reason

@@ -52,7 +52,7 @@ def test_swissroll_is_sklearns():
 def test_unknown_toy_and_bad_n():
     with pytest.raises(ValueError, match="ring9"):
         data.get_toy("ring9")
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match=r"n \(a number of samples\) must be an integer >= 1"):
         data.ring8().sample(0)
 
 

@@ -37,7 +37,7 @@ HELP = {
     "batch_size": "samples per batch, m",
     "n_critic": "critic steps per generator step (default: 1 for gan/nsgan, 5 for wgan/wgan-gp)",
     "lr_g": "generator learning rate (default: 1e-4; 5e-5 for wgan)",
-    "lr_d": "critic/discriminator learning rate (default: as --lr-g)",
+    "lr_d": "critic/discriminator learning rate (default: the method's, 1e-4; 5e-5 for wgan; not tied to --lr-g)",
     "betas": "Adam's beta1 beta2 (default: 0.5 0.9 for wgan-gp, 0.5 0.999 for gan)",
     "optimizer": "adam or rmsprop (default: rmsprop for wgan, adam otherwise)",
     "clip_value": "WGAN weight clipping box c (default 0.01)",

@@ -37,10 +37,10 @@ __all__ = [
 ]
 
 
-def _check_n(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-        raise ValueError(f"n must be a positive integer number of samples, got {n!r}")
-    return int(n)
+def _check_n(n, name: str = "n") -> int:
+    from wgan_lessons.checks import integer
+
+    return integer(n, f"{name} (a number of samples)", minimum=1)
 
 
 class GaussianMixture:
@@ -54,14 +54,14 @@ class GaussianMixture:
     """
 
     def __init__(self, centers, std: float, weights=None, name: str = "mixture"):
+        from wgan_lessons.checks import number
+
         centers = torch.as_tensor(centers, dtype=torch.float32)
         if centers.ndim != 2 or centers.shape[0] == 0:
             raise ValueError(f"centers must have shape (K, d) with K >= 1, got {tuple(centers.shape)}")
         if not torch.isfinite(centers).all():
             raise ValueError("centers contains NaN or inf")
-        std = float(std)
-        if not (math.isfinite(std) and std > 0):
-            raise ValueError(f"std must be a finite positive number, got {std}")
+        std = number(std, "std", minimum=0.0, strict=True)
         k = centers.shape[0]
         w = torch.full((k,), 1.0 / k) if weights is None else torch.as_tensor(weights, dtype=torch.float32)
         if w.shape != (k,) or not torch.isfinite(w).all() or (w < 0).any() \
@@ -181,8 +181,10 @@ class Mixture1D:
         w = (1.0 / k,) * k if self.weights is None else tuple(float(v) for v in self.weights)
         # 1e-6 admits float32 weights (a float32 softmax sums to 1 within ~1e-7 per entry)
         if len(w) != k or not all(math.isfinite(v) and v >= 0 for v in w) or not abs(sum(w) - 1) <= 1e-6:
-            raise ValueError(f"weights must be K = {k} finite non-negative numbers that sum to 1, got {w}")
-        self.weights = w
+            raise ValueError(f"weights must be K = {k} finite non-negative numbers that sum to 1 (within 1e-6), "
+                             f"got {w} with sum {sum(w)!r}")
+        total = sum(w)
+        self.weights = tuple(v / total for v in w)
 
     def _arrays(self):
         return np.array(self.means), np.array(self.stds), np.array(self.weights)

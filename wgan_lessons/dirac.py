@@ -52,10 +52,24 @@ def _grads(theta: torch.Tensor, psi: torch.Tensor, loss: str):
     return g_theta, g_psi
 
 
+def _finite_array(x, name: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=np.float64)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    return arr
+
+
 def dirac_gan_field(theta, psi, loss: str = "nsgan"):
-    """The field v = (-dL_G/dtheta, -dL_D/dpsi) at arrays of points; returns (v_theta, v_psi) as numpy arrays."""
-    t = torch.as_tensor(np.asarray(theta, dtype=np.float64)).reshape(-1)
-    p = torch.as_tensor(np.asarray(psi, dtype=np.float64)).reshape(-1)
+    """The field v = (-dL_G/dtheta, -dL_D/dpsi) at arrays of points; returns (v_theta, v_psi) as numpy arrays.
+
+    Raises:
+        ValueError: theta and psi differ in shape or are not finite; ``loss`` is unknown.
+    """
+    theta, psi = _finite_array(theta, "theta"), _finite_array(psi, "psi")
+    if theta.shape != psi.shape:
+        raise ValueError(f"theta and psi must have the same shape (a grid of points), got {theta.shape} and {psi.shape}")
+    t = torch.as_tensor(theta).reshape(-1)
+    p = torch.as_tensor(psi).reshape(-1)
     g_t, g_p = _grads(t, p, loss)
     shape = np.shape(theta)
     return (-g_t).numpy().reshape(shape), (-g_p).numpy().reshape(shape)
@@ -63,11 +77,20 @@ def dirac_gan_field(theta, psi, loss: str = "nsgan"):
 
 def dirac_gan_trajectory(theta0: float = 1.0, psi0: float = 1.0, lr: float = 0.1, steps: int = 200,
                          loss: str = "nsgan", alternating: bool = False) -> np.ndarray:
-    """(steps + 1, 2) array of (theta, psi) under simultaneous (or alternating) gradient descent."""
-    t = torch.tensor([float(theta0)], dtype=torch.float64)
-    p = torch.tensor([float(psi0)], dtype=torch.float64)
+    """(steps + 1, 2) array of (theta, psi) under simultaneous (or alternating) gradient descent.
+
+    Raises:
+        ValueError: theta0, psi0 or lr is not a finite number, lr <= 0, or steps is not an integer >= 0.
+    """
+    from wgan_lessons.checks import integer, number
+
+    theta0, psi0 = number(theta0, "theta0"), number(psi0, "psi0")
+    lr = number(lr, "lr", minimum=0.0, strict=True)
+    steps = integer(steps, "steps", minimum=0)
+    t = torch.tensor([theta0], dtype=torch.float64)
+    p = torch.tensor([psi0], dtype=torch.float64)
     path = [(t.item(), p.item())]
-    for _ in range(int(steps)):
+    for _ in range(steps):
         g_t, g_p = _grads(t, p, loss)
         if alternating:
             p = p - lr * g_p

@@ -29,12 +29,12 @@ __all__ = ["mode_coverage", "exact_w1", "evaluate_samples", "HQ_PERFECT"]
 HQ_PERFECT = 1.0 - math.exp(-4.5)  # P(||N(0, I_2)|| < 3), the HQ fraction of a perfect sampler
 
 
-def _as_tensor(x) -> torch.Tensor:
+def _as_tensor(x, name: str = "samples") -> torch.Tensor:
     t = torch.as_tensor(np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x), dtype=torch.float64)
     if t.ndim != 2:
-        raise ValueError(f"samples must have shape (n, d), got {tuple(t.shape)}")
+        raise ValueError(f"{name} must have shape (n, d), got {tuple(t.shape)}")
     if t.shape[0] == 0:
-        raise ValueError("samples are empty")
+        raise ValueError(f"{name} is empty")
     return t
 
 
@@ -44,8 +44,14 @@ def mode_coverage(samples, centers, std: float, threshold: float = 3.0) -> dict:
     Returns ``{"modes": int, "hq_fraction": float, "reverse_kl": float, "counts": list[int]}``,
     where ``counts[k]`` is the number of HQ samples whose nearest centre is k.
     """
+    from wgan_lessons.checks import number
+
     x = _as_tensor(samples)
-    c = _as_tensor(centers)
+    c = _as_tensor(centers, "centers")
+    if not torch.isfinite(c).all():
+        raise ValueError("centers contains NaN or inf")
+    std = number(std, "std", minimum=0.0, strict=True)
+    threshold = number(threshold, "threshold", minimum=0.0, strict=True)
     if x.shape[1] != c.shape[1]:
         raise ValueError(f"samples have dimension {x.shape[1]} but centers have {c.shape[1]}")
     if not np.isfinite(x.numpy()).all():
@@ -82,7 +88,10 @@ def evaluate_samples(samples, dist, real=None, w1_samples: int = 2500, generator
     """The numbers that ``metrics.json`` holds for a toy run: ``modes``, ``hq_fraction``,
     ``reverse_kl`` (mixtures only) and ``w1`` (exact W1 against ``real``, or against a fresh
     draw from ``dist`` of the same size)."""
+    from wgan_lessons.data import _check_n
+
     samples = _as_tensor(samples)
+    w1_samples = _check_n(w1_samples, "w1_samples")
     out: dict = {"n_samples": int(samples.shape[0])}
     if getattr(dist, "centers", None) is not None:
         cov = mode_coverage(samples, dist.centers, dist.std)

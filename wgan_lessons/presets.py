@@ -69,6 +69,8 @@ def measure_presets(names=("mode-collapse", "stable-wgan-gp"), seeds=(0, 1, 2, 3
     from wgan_lessons.metrics import evaluate_samples, mode_coverage
     from wgan_lessons.train import Trainer
 
+    for name in names:  # every name checked before the first (long) run
+        get_preset(name)
     rows = []
     runs = [(name, seed) for name in names for seed in seeds]
     for name, seed in tqdm(runs, desc="presets x seeds", disable=not progress):

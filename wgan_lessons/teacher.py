@@ -304,6 +304,19 @@ def render_solutions(notebooks_dir: Path | str = NOTEBOOKS_DIR,
     return out
 
 
+def _check_targets(out_dir: Path, targets: list[Path]) -> None:
+    """Before writing anything: the folder is a folder, and no file to write is a folder, so a
+    write never stops half-way through (a partial set of notebooks)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"{out_dir} exists and is not a folder; give a folder (created if missing)")
+    for path in targets:
+        for parent in [path, *path.parents]:
+            if parent == out_dir:
+                break
+            if (parent == path and parent.is_dir()) or (parent != path and parent.exists() and not parent.is_dir()):
+                raise ValueError(f"cannot write {path}: {parent} is in the way ({'a folder' if parent.is_dir() else 'a file'})")
+
+
 def build_solutions(out_dir: Path | str = SOLUTIONS_DIR, notebooks_dir: Path | str = NOTEBOOKS_DIR,
                     solutions_src_dir: Path | str = SOLUTIONS_SRC_DIR) -> list[Path]:
     """Write ``<out_dir>/<notebook>.ipynb``, the solution notebook of every lesson (no outputs).
@@ -313,6 +326,7 @@ def build_solutions(out_dir: Path | str = SOLUTIONS_DIR, notebooks_dir: Path | s
     """
     out_dir = Path(out_dir)
     texts = render_solutions(notebooks_dir, solutions_src_dir)
+    _check_targets(out_dir, [out_dir / name for name in texts])
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in texts.items():
@@ -455,6 +469,7 @@ def export_nbgrader(out_dir: Path | str, *, course_id: str = COURSE_ID, force: b
                                name=path.name)
         notebooks[out_dir / "source" / path.stem / path.name] = nb
     targets = [out_dir / "nbgrader_config.py", *notebooks]
+    _check_targets(out_dir, targets)
     existing = [p for p in targets if p.exists()]
     if existing and not force:
         raise ValueError(f"{existing[0]} already exists; pass --force (force=True) to overwrite the exported files")

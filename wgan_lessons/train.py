@@ -36,6 +36,7 @@ Order of operations in one generator iteration (Algorithm 1 of both papers)::
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -57,6 +58,18 @@ __all__ = ["TrainConfig", "Trainer", "train", "METHODS", "OPTIMIZERS", "Divergen
 METHODS = ("gan", "nsgan", "wgan", "wgan-gp")
 OPTIMIZERS = ("adam", "rmsprop")
 DATASETS = tuple(data_mod.TOY_DATASETS) + tuple(data_mod.IMAGE_DATASETS)
+
+
+@contextlib.contextmanager
+def _eval_mode(net: torch.nn.Module):
+    """Evaluate ``net`` in eval mode and give it back in the mode it had: an observer never updates
+    what the network holds (e.g. batch-norm running statistics, had a custom critic any)."""
+    was = net.training
+    net.eval()
+    try:
+        yield net
+    finally:
+        net.train(was)
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -394,8 +407,9 @@ class Trainer:
         return x
 
     def critic_scores(self, x: torch.Tensor) -> torch.Tensor:
-        """The critic's (or discriminator's logit) values at points x, on the CPU."""
-        with torch.no_grad():
+        """The critic's (or discriminator's logit) values at points x, on the CPU (in eval mode:
+        looking never updates anything the network holds)."""
+        with torch.no_grad(), _eval_mode(self.critic):
             return self.critic(torch.as_tensor(x, dtype=torch.float32).to(self.device)).cpu()
 
     def _snapshot(self) -> dict:
@@ -419,10 +433,14 @@ class Trainer:
         self.stop_reason = (
             f"Training stopped at generator step {self.step}: the {what} became {value}. "
             f"The networks were restored to step {good}, the last finite state; the history is kept. "
-            "Try a smaller learning rate, a larger lambda_gp, or a smaller clip_value."
+            + {"wgan-gp": "Try smaller learning rates or a larger lambda_gp.",
+               "wgan": "Try smaller learning rates or a smaller clip_value."}.get(
+                self.config.method, "Try smaller learning rates.")
         )
         self.step = good
-        warnings.warn(self.stop_reason, DivergenceWarning, stacklevel=3)
+        from wgan_lessons.checks import warn_outside
+
+        warn_outside(self.stop_reason, DivergenceWarning)
 
     # ------------------------------------------------------------------ one iteration
     def _critic_step(self) -> dict | None:
@@ -466,8 +484,9 @@ class Trainer:
         """-grad_x of the per-sample generator loss at points x (n, 2): the direction in which the
         generator's loss pushes a sample sitting at x (GAN Lab's arrows). Returns (n, 2) on the CPU."""
         x = torch.as_tensor(x, dtype=torch.float32).to(self.device).detach().clone().requires_grad_(True)
-        loss = self.generator_loss(self.critic(x)) * x.shape[0]  # sum of per-sample losses
-        (grad,) = torch.autograd.grad(loss, x)
+        with _eval_mode(self.critic):
+            loss = self.generator_loss(self.critic(x)) * x.shape[0]  # sum of per-sample losses
+            (grad,) = torch.autograd.grad(loss, x)
         return -grad.detach().cpu()
 
     def _generator_step(self) -> float | None:
@@ -493,7 +512,8 @@ class Trainer:
 
     def _record(self, c: dict, loss_g: float) -> None:
         x_hat = losses.interpolate(c["real"], c["fake"], self._observer_rng(1))
-        grad_norm = losses.critic_grad_norm(self.critic, x_hat).mean().item()
+        with _eval_mode(self.critic):
+            grad_norm = losses.critic_grad_norm(self.critic, x_hat).mean().item()
         row = {"step": self.step, "loss_d": c["loss_d"], "loss_g": loss_g, "w_estimate": c["w_estimate"],
                "penalty": c["penalty"], "grad_norm": grad_norm, "d_real": c["d_real"], "d_fake": c["d_fake"],
                "seconds": self.elapsed}
@@ -541,9 +561,9 @@ class Trainer:
         if self.stop_reason is not None:
             warnings.warn(f"not training: {self.stop_reason}", DivergenceWarning, stacklevel=2)
             return self.history
-        n = self.config.steps - self.step if steps is None else int(steps)
-        if n < 0:
-            raise ValueError(f"steps must be >= 0, got {steps}")
+        from wgan_lessons.checks import integer
+
+        n = self.config.steps - self.step if steps is None else integer(steps, "steps", minimum=0)
         self._stop_requested = False
         show = self.progress if progress is None else progress
         from tqdm.auto import tqdm
@@ -601,6 +621,7 @@ class Trainer:
             "history": self.history,
             "elapsed": self.elapsed,
             "data_info": self.data_info,
+            "stop_reason": self.stop_reason,
         }, path)
         return path
 
@@ -623,6 +644,7 @@ class Trainer:
         trainer.step = int(ckpt["step"])
         trainer.history = {k: list(v) for k, v in ckpt["history"].items()}
         trainer.elapsed = float(ckpt["elapsed"])
+        trainer.stop_reason = ckpt.get("stop_reason")  # a run that diverged stays stopped
         trainer._last_good = trainer._snapshot()
         return trainer
 

@@ -83,8 +83,8 @@ def _samples_1d(x, name: str) -> np.ndarray:
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
-        raise ValueError(f"wasserstein_1d takes 1-D samples, got {name} with shape {arr.shape}; "
-                         "use wasserstein_2d for points in several dimensions")
+        raise ValueError(f"{name} must be 1-D samples, shape (n,), got shape {arr.shape}; "
+                         "for points in several dimensions use wasserstein_2d")
     return arr
 
 
@@ -113,7 +113,9 @@ def _mass_tolerance(*weights) -> float:
 def _weights(w, n: int, name: str, normalize: bool) -> np.ndarray:
     if w is None:
         return np.full(n, 1.0 / n)
-    w = _to_numpy(w, name).reshape(-1)
+    w = _to_numpy(w, name)
+    if w.ndim != 1:
+        raise ValueError(f"{name} must be a vector of shape ({n},), got shape {w.shape}")
     if w.shape[0] != n:
         raise ValueError(f"{name} has {w.shape[0]} entries but there are {n} samples")
     if (w < 0).any():
@@ -199,8 +201,8 @@ def wasserstein_1d_torch(u, v, p: float = 1):
             raise ValueError(f"{name} must have shape (n,), got {tuple(t.shape)}")
         if t.numel() == 0:
             raise ValueError(f"{name} is empty: pass at least one sample")
-        if torch.isnan(t).any():
-            raise ValueError(f"{name} contains NaN")
+        if not torch.isfinite(t).all():
+            raise ValueError(f"{name} contains NaN or inf")
     dtype = torch.promote_types(u.dtype, v.dtype)
     with warnings.catch_warnings():  # POT 0.9.x calls .T on a 1-D tensor inside; harmless
         warnings.filterwarnings("ignore", message=r".*x\.T.*", category=UserWarning)
@@ -233,7 +235,10 @@ def wasserstein_2d(x, y, a=None, b=None, p: float = 1, return_plan: bool = False
     """
     import ot
 
+    from wgan_lessons.checks import integer
+
     p = _check_p(p)
+    num_itermax = integer(num_itermax, "num_itermax", minimum=1)
     x, y = _points(x, "x"), _points(y, "y")
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y have different dimensions: {x.shape[1]} vs {y.shape[1]}")
@@ -255,8 +260,10 @@ def wasserstein_2d(x, y, a=None, b=None, p: float = 1, return_plan: bool = False
             continue
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if stopped_early:
-        warnings.warn(f"POT's exact solver stopped early ({log['warning']}); the distance may be inexact. "
-                      f"Raise num_itermax (now {num_itermax}) or use fewer points.", RuntimeWarning, stacklevel=2)
+        from wgan_lessons.checks import warn_outside
+
+        warn_outside(f"POT's exact solver stopped early ({log['warning']}); the distance may be inexact. "
+                     f"Raise num_itermax (now {num_itermax}) or use fewer points.", RuntimeWarning)
     w = max(float(log["cost"]), 0.0) ** (1.0 / p)
     return (w, plan) if return_plan else w
 
@@ -286,10 +293,10 @@ def sliced_wasserstein(x, y, n_projections: int = 200, seed: int | None = 0, p: 
 
 
 def _histograms(p, q):
-    p = _to_numpy(p, "p").reshape(-1)
-    q = _to_numpy(q, "q").reshape(-1)
+    p, q = _to_numpy(p, "p"), _to_numpy(q, "q")
     if p.shape != q.shape:
-        raise ValueError(f"p and q must live on the same grid, got {p.shape[0]} and {q.shape[0]} cells")
+        raise ValueError(f"p and q must live on the same grid, got shapes {p.shape} and {q.shape}")
+    p, q = p.reshape(-1), q.reshape(-1)
     for name, h in (("p", p), ("q", q)):
         if (h < 0).any():
             raise ValueError(f"{name} has negative entries: pass histogram counts or density values >= 0")
@@ -439,7 +446,7 @@ def parallel_lines_closed_form(theta: float) -> dict:
         KL(P_theta || P0) = +inf if theta != 0 else 0
         TV(P0, P_theta) = 1 if theta != 0 else 0
     """
-    theta = float(theta)
+    theta = _real(theta, "theta")
     apart = theta != 0
     return {
         "W": abs(theta),
@@ -467,9 +474,10 @@ def parallel_lines_estimate(theta: float, n: int = 500, bins: int = 40, generato
     histogram estimates read (about) 0: a histogram cannot see a shift smaller than its cells,
     while W still reports it.
     """
-    from wgan_lessons.data import parallel_lines
+    from wgan_lessons.data import _check_n, parallel_lines
 
-    theta = float(theta)
+    theta = _real(theta, "theta")
+    n, bins = _check_n(n, "n"), _check_n(bins, "bins")
     x0 = parallel_lines(0.0, n, generator).double().numpy()  # (n, 2)
     if paired:
         x1 = x0.copy()
@@ -491,9 +499,9 @@ def parallel_lines_estimate(theta: float, n: int = 500, bins: int = 40, generato
 # ----------------------------------------------------------------------------- 1-D pictures
 
 
-def _sorted_with_cumweights(x, w, name: str):
+def _sorted_with_cumweights(x, w, name: str, weights_name: str | None = None):
     x = _samples_1d(x, name)
-    a = _weights(w, len(x), f"{name}_weights", True)
+    a = _weights(w, len(x), weights_name or f"{name}_weights", True)
     order = np.argsort(x, kind="stable")
     return x[order], np.cumsum(a[order])
 
@@ -507,7 +515,7 @@ def empirical_cdf(samples, grid, weights=None) -> np.ndarray:
     Returns:
         (g,) values in [0, 1], right-continuous (a jump of w_i at x_i).
     """
-    xs, cw = _sorted_with_cumweights(samples, weights, "samples")
+    xs, cw = _sorted_with_cumweights(samples, weights, "samples", "weights")
     grid = _to_numpy(grid, "grid").reshape(-1)
     idx = np.searchsorted(xs, grid, side="right")  # how many samples are <= t
     return np.where(idx > 0, cw[np.maximum(idx - 1, 0)], 0.0).clip(0.0, 1.0)
@@ -568,14 +576,26 @@ def grid_divergences(p, q, grid) -> dict:
     Returns:
         ``{"W": ..., "KL": ..., "JS": ..., "TV": ...}``, floats (KL may be ``inf``).
     """
+    grid_in = grid
     grid = _to_numpy(grid, "grid").reshape(-1)
     if grid.size < 2:
         raise ValueError("grid needs at least two points")
     dx = np.diff(grid)
-    if not (dx > 0).all() or not np.allclose(dx, dx[0], rtol=1e-6, atol=0):
-        raise ValueError("grid must be increasing and uniformly spaced (np.linspace)")
+    if not (dx > 0).all():
+        raise ValueError("grid must be increasing (np.linspace(lo, hi, n))")
+    # a float32 linspace carries rounding of ~eps * max|x| in each point: allow that in the spacing
+    rtol = max(1e-6, 8 * _eps_of(grid_in) * float(np.abs(grid).max()) / float(dx[0]))
+    spread = float(np.abs(dx - dx[0]).max() / dx[0])
+    if spread > rtol:
+        raise ValueError(f"grid must be uniformly spaced (np.linspace): its spacing varies by {spread:.3g} "
+                         f"(relative), more than {rtol:.2g}")
     dens_p, dens_q = np.asarray(p.pdf(grid), float), np.asarray(q.pdf(grid), float)
-    gap = np.abs(np.asarray(p.cdf(grid), float) - np.asarray(q.cdf(grid), float))
+    cdf_p, cdf_q = np.asarray(p.cdf(grid), float), np.asarray(q.cdf(grid), float)
+    for name, arr in (("p.pdf", dens_p), ("q.pdf", dens_q), ("p.cdf", cdf_p), ("q.cdf", cdf_q)):
+        if arr.shape != grid.shape or not np.isfinite(arr).all():
+            raise ValueError(f"{name}(grid) must return {grid.shape[0]} finite values, got shape {arr.shape}"
+                             + ("" if arr.shape != grid.shape else " with NaN or inf"))
+    gap = np.abs(cdf_p - cdf_q)
     return {
         "W": float(np.sum(0.5 * (gap[1:] + gap[:-1]) * dx)),
         "KL": kl_divergence(dens_p, dens_q),

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import math
 import time
 import weakref
 from dataclasses import replace
@@ -67,13 +68,19 @@ class TrainingLab:
     ``modes``, ``hq_fraction``, ``reverse_kl`` and ``counts`` (HQ samples per mode: mode hopping).
     """
 
-    def __init__(self, config: TrainConfig | None = None, preset: str | None = "stable-wgan-gp",
+    def __init__(self, config: TrainConfig | None = None, preset: str | None = None,
                  chunk_steps: int = 25, eval_samples: int = 500, title: str | None = None, **overrides):
+        from wgan_lessons.checks import integer
+
+        if config is not None and preset is not None:
+            raise ValueError("give either config or preset, not both (a preset is a config: "
+                             "TrainingLab(preset=name, **overrides) changes some of its fields)")
         if config is None:
-            config = get_preset(preset) if preset else TrainConfig()
-        else:
-            preset = None
+            preset = preset or "stable-wgan-gp"
+            config = get_preset(preset)
         config = replace(config, **overrides)
+        chunk_steps = integer(chunk_steps, "chunk_steps", minimum=1)
+        eval_samples = integer(eval_samples, "eval_samples", minimum=1)
         if config.data not in TOY_DATA:
             raise ValueError(f"the training lab shows 2-D toy data; data must be one of {list(TOY_DATA)}, "
                              f"got {config.data!r}")
@@ -126,15 +133,20 @@ class TrainingLab:
     # ------------------------------------------------------------------ training
     def step(self, steps: int | None = None) -> None:
         """Train one chunk (``chunk_steps`` generator steps, or ``steps``), then refresh."""
+        from wgan_lessons.checks import integer
+
+        steps = self.chunk_steps if steps is None else integer(steps, "steps", minimum=1)
         self._apply_live_controls()
-        self.trainer.run(steps or self.chunk_steps, progress=False)
+        self.trainer.run(steps, progress=False)
         self._measure()
         self.refresh()
 
     def run(self, steps: int) -> dict:
         """Train ``steps`` generator steps now, refreshing after every chunk (blocking).
         Returns the history. Stops early if training diverges."""
-        target = self.trainer.step + int(steps)
+        from wgan_lessons.checks import integer
+
+        target = self.trainer.step + integer(steps, "steps", minimum=0)
         if self.trainer.config.steps < target:
             self.trainer.update_hparams(steps=target)
         while self.trainer.step < target and self.trainer.stop_reason is None:
@@ -233,6 +245,12 @@ class TrainingLab:
         self.buttons["Pause"].on_click(lambda _: self.pause())
         self.buttons["Step"].on_click(lambda _: self.step())
         self.buttons["Reset"].on_click(lambda _: self.reset())
+        # Only what the learner moved is applied: a control that merely shows the config (maybe
+        # rounded to the slider's steps) never changes the run. (Registered first, so that the
+        # handlers below already see the move.)
+        self._touched: set[str] = set()
+        for name in self.controls:
+            self.controls[name].observe(lambda change, name=name: self._touch(name), names="value")
         self.controls["preset"].observe(self._on_preset, names="value")
         for name in ("method", "data", "width", "seed"):
             self.controls[name].observe(self._on_structural, names="value")
@@ -240,38 +258,56 @@ class TrainingLab:
         self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width="1100px"))
         self._syncing = False
 
+    def _touch(self, name: str) -> None:
+        if not self._syncing:
+            self._touched.add(name)
+
     def _set_controls(self, cfg: TrainConfig) -> None:
+        """Show ``cfg`` on the controls, widening a slider's range where a value lies outside it
+        (nothing is clamped; a value a slider cannot show, such as lambda 0 on a log scale, is
+        kept in the run and named in the status line)."""
         self._syncing = True
+        self._touched = set()
+        hidden = []
         try:
             c = self.controls
             c["method"].value, c["data"].value = cfg.method, cfg.data
-            c["n_critic"].value = cfg.n_critic
-            c["lr_g"].value, c["lr_d"].value = cfg.lr_g, cfg.lr_d
-            c["clip_value"].value, c["lambda_gp"].value = cfg.clip_value, cfg.lambda_gp
-            c["width"].value = max(16, min(512, cfg.g_width))
-            c["batch_size"].value = max(16, min(512, cfg.batch_size))
+            for name, value in (("n_critic", cfg.n_critic), ("width", cfg.g_width), ("batch_size", cfg.batch_size)):
+                c[name].min, c[name].max = min(c[name].min, value), max(c[name].max, value)
+                c[name].value = value
+            for name, value in (("lr_g", cfg.lr_g), ("lr_d", cfg.lr_d), ("clip_value", cfg.clip_value),
+                                ("lambda_gp", cfg.lambda_gp)):
+                if value > 0:
+                    exp = math.log10(value)
+                    c[name].min, c[name].max = min(c[name].min, math.floor(exp)), max(c[name].max, math.ceil(exp))
+                    c[name].value = value
+                else:
+                    hidden.append(f"{name} = {value:g}")
+            if cfg.g_width != cfg.d_width:
+                hidden.append(f"g_width {cfg.g_width}, d_width {cfg.d_width} (the slider shows g_width)")
             c["seed"].value = cfg.seed
         finally:
             self._syncing = False
+        self._hidden_note = ("the run uses " + "; ".join(hidden)) if hidden else None
 
     def _config_from_controls(self) -> TrainConfig:
         c = self.controls
         base = getattr(self, "trainer", None)
         cfg = base.config if base is not None else TrainConfig()
-        method = c["method"].value
-        changes = dict(method=method, data=c["data"].value, n_critic=c["n_critic"].value,
-                       lr_g=c["lr_g"].value, lr_d=c["lr_d"].value, clip_value=c["clip_value"].value,
-                       lambda_gp=c["lambda_gp"].value, g_width=c["width"].value, d_width=c["width"].value,
-                       batch_size=c["batch_size"].value, seed=int(c["seed"].value))
-        if method != cfg.method:  # a new method brings its own optimiser defaults
+        fields = {"method": ("method",), "data": ("data",), "n_critic": ("n_critic",), "lr_g": ("lr_g",),
+                  "lr_d": ("lr_d",), "clip_value": ("clip_value",), "lambda_gp": ("lambda_gp",),
+                  "width": ("g_width", "d_width"), "batch_size": ("batch_size",), "seed": ("seed",)}
+        changes = {f: c[name].value for name, fs in fields.items() if name in self._touched for f in fs}
+        if "seed" in changes:
+            changes["seed"] = int(changes["seed"])
+        if changes.get("method", cfg.method) != cfg.method:  # a new method brings its own optimiser defaults
             changes.update(optimizer=None, betas=None)
         return replace(cfg, **changes)
 
     def _apply_live_controls(self) -> None:
         c = self.controls
-        live = dict(lr_g=c["lr_g"].value, lr_d=c["lr_d"].value, n_critic=c["n_critic"].value,
-                    clip_value=c["clip_value"].value, lambda_gp=c["lambda_gp"].value,
-                    batch_size=c["batch_size"].value)
+        live = {k: c[k].value for k in ("lr_g", "lr_d", "n_critic", "clip_value", "lambda_gp", "batch_size")
+                if k in self._touched}
         if any(getattr(self.trainer.config, k) != v for k, v in live.items()):
             self.trainer.update_hparams(**live)
 
@@ -355,6 +391,8 @@ class TrainingLab:
             parts.append(f"exact W1 {m['exact_w1'][-1]:.3f}")
         if t.stop_reason:
             parts.append(f"<span style='color:#b00'>{t.stop_reason}</span>")
+        if getattr(self, "_hidden_note", None):
+            parts.append(f"<i>{self._hidden_note}</i>")
         note = getattr(self, "_status_note", None)
         if note:
             parts.append(f"<i>{note}</i>")
