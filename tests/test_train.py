@@ -84,11 +84,14 @@ def test_w_estimate_is_minus_critic_loss():
 def test_fresh_real_batch_every_critic_step(monkeypatch):
     t = Trainer(TrainConfig(method="wgan-gp", **TINY), progress=False)
     seen = []
-    orig = t._real_batch
-    monkeypatch.setattr(t, "_real_batch", lambda n, g: seen.append(orig(n, g)) or seen[-1])
+    orig = t._critic_step
+    monkeypatch.setattr(t, "_critic_step", lambda real, fake: (seen.append((real, fake)), orig(real, fake))[1])
     t.run(1)
     assert len(seen) == t.config.n_critic
-    assert not torch.equal(seen[0], seen[1])
+    reals = [r for r, _ in seen]
+    fakes = [f for _, f in seen]
+    assert all(r.shape == (t.config.batch_size, 2) for r in reals)
+    assert not torch.equal(reals[0], reals[1]) and not torch.equal(fakes[0], fakes[1])
 
 
 def test_nan_stops_with_clear_message_and_keeps_last_finite_state():

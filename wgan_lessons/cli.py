@@ -24,7 +24,7 @@ import time
 from dataclasses import fields, replace
 from pathlib import Path
 
-from wgan_lessons.train import DATASETS, METHODS, OPTIMIZERS, TrainConfig
+from wgan_lessons.train import DATASETS, LR_SCHEDULES, METHODS, OPTIMIZERS, TrainConfig
 
 #: Settings for --dry-run: tiny networks and a handful of steps, for CI and a quick check.
 DRY_RUN = dict(steps=3, batch_size=32, g_width=16, d_width=16, g_depth=2, d_depth=2, log_every=1, conv_base=4)
@@ -54,6 +54,9 @@ HELP = {
     "log_every": "record history every this many generator steps",
     "image_root": "folder with a torchvision copy of MNIST/Fashion-MNIST",
     "download": "download MNIST/Fashion-MNIST with torchvision",
+    "lr_schedule": "constant, or linear: both learning rates decay linearly to 0 over --steps (WGAN-GP's released code)",
+    "ema_decay": "beta of an exponential moving average of G's weights, used for sampling (0 = off)",
+    "ema_start": "generator steps before the moving average starts (it copies the weights until then)",
 }
 
 
@@ -72,13 +75,15 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
             kw["choices"] = DATASETS
         elif f.name == "optimizer":
             kw["choices"] = OPTIMIZERS
+        elif f.name == "lr_schedule":
+            kw["choices"] = LR_SCHEDULES
         elif f.name == "betas":
             kw.update(nargs=2, type=float, metavar=("BETA1", "BETA2"))
         elif f.name == "download":
             kw["action"] = "store_true"
         elif f.name in ("device", "activation", "image_root"):
             kw["type"] = str
-        elif f.name in ("lr_g", "lr_d", "clip_value", "lambda_gp"):
+        elif f.name in ("lr_g", "lr_d", "clip_value", "lambda_gp", "ema_decay"):
             kw["type"] = float
         else:
             kw["type"] = int

@@ -117,6 +117,14 @@ class TrainConfig:
         seed: seeds the weights, the data and the noise. Same seed, same history on the CPU.
         device: 'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda' or 'mps'.
         log_every: record the history every this many generator steps.
+        lr_schedule: 'constant', or 'linear': both learning rates decay as lr * max(0, 1 - t / steps)
+            over the run's generator steps t, as the WGAN-GP authors' released image code does.
+        ema_decay: beta of an exponential moving average of the generator's weights,
+            theta_ema <- beta * theta_ema + (1 - beta) * theta after every generator step; 0 turns it
+            off. ``sample()``, ``evaluate()`` and the lab show the averaged generator. Training is
+            unchanged by it.
+        ema_start: generator steps during which the average simply copies the weights (an average
+            started at step 0 remembers the untrained generator for ~1 / (1 - beta) steps).
         image_root, download: where torchvision data sets live, and whether to download them.
     """
 
@@ -141,6 +149,9 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     log_every: int = 10
+    lr_schedule: str = "constant"
+    ema_decay: float = 0.0
+    ema_start: int = 0
     image_root: str | None = None
     download: bool = False
 
@@ -223,6 +234,9 @@ class TrainConfig:
         need(is_int(self.seed), "seed", "must be an integer")
         need(is_int(self.log_every) and self.log_every >= 1, "log_every", "must be an integer >= 1")
         need(isinstance(self.device, str), "device", "must be a device name such as 'auto', 'cpu' or 'cuda'")
+        need(self.lr_schedule in LR_SCHEDULES, "lr_schedule", f"must be one of {list(LR_SCHEDULES)}")
+        need(is_num(self.ema_decay) and 0 <= self.ema_decay < 1, "ema_decay", "must be a number in [0, 1)")
+        need(is_int(self.ema_start) and self.ema_start >= 0, "ema_start", "must be an integer >= 0")
         need(self.image_root is None or isinstance(self.image_root, str), "image_root", "must be a folder name")
         need(isinstance(self.download, bool), "download", "must be True or False")
         try:
@@ -253,9 +267,10 @@ class TrainConfig:
 
 
 _INT_FIELDS = ("steps", "batch_size", "n_critic", "z_dim", "g_width", "g_depth", "d_width", "d_depth",
-               "conv_base", "seed", "log_every")
-_FLOAT_FIELDS = ("lr_g", "lr_d", "clip_value", "lambda_gp")
-_STR_FIELDS = ("method", "data", "optimizer", "activation", "device", "image_root")
+               "conv_base", "seed", "log_every", "ema_start")
+_FLOAT_FIELDS = ("lr_g", "lr_d", "clip_value", "lambda_gp", "ema_decay")
+_STR_FIELDS = ("method", "data", "optimizer", "activation", "device", "image_root", "lr_schedule")
+LR_SCHEDULES = ("constant", "linear")
 
 
 def _scalar(v):
@@ -359,6 +374,8 @@ class Trainer:
                 d = mlp_critic(2, cfg.d_width, cfg.d_depth, cfg.activation)
         self.generator = g.to(self.device)
         self.critic = d.to(self.device)
+        # The averaged generator (ema_decay > 0): what sample() shows; never trained directly.
+        self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False) if cfg.ema_decay > 0 else None
         self.opt_g = self._optimizer(self.generator.parameters(), cfg.lr_g)
         self.opt_d = self._optimizer(self.critic.parameters(), cfg.lr_d)
         # Training draws its data, noise and eps from one CPU stream, and nothing else draws from it:
@@ -400,11 +417,9 @@ class Trainer:
         config.seed + 2) that leaves training's random stream untouched: calling it again
         after more training shows how the same z moved."""
         g = torch.Generator().manual_seed(self.config.seed + 2 if seed is None else seed)
-        was_training = self.generator.training
-        self.generator.eval()
-        x = self.generator(self.sample_z(n, g)).cpu()
-        self.generator.train(was_training)
-        return x
+        net = self.generator_ema if self.generator_ema is not None else self.generator
+        with _eval_mode(net):
+            return net(self.sample_z(n, g)).cpu()
 
     def critic_scores(self, x: torch.Tensor) -> torch.Tensor:
         """The critic's (or discriminator's logit) values at points x, on the CPU (in eval mode:
@@ -418,6 +433,7 @@ class Trainer:
             "critic": copy.deepcopy(self.critic.state_dict()),
             "opt_g": copy.deepcopy(self.opt_g.state_dict()),
             "opt_d": copy.deepcopy(self.opt_d.state_dict()),
+            "generator_ema": None if self.generator_ema is None else copy.deepcopy(self.generator_ema.state_dict()),
             "step": self.step,
         }
 
@@ -426,6 +442,8 @@ class Trainer:
         self.critic.load_state_dict(snap["critic"])
         self.opt_g.load_state_dict(snap["opt_g"])
         self.opt_d.load_state_dict(snap["opt_d"])
+        if self.generator_ema is not None:
+            self.generator_ema.load_state_dict(snap["generator_ema"])
 
     def _diverged(self, what: str, value: float) -> None:
         good = self._last_good["step"]
@@ -443,34 +461,47 @@ class Trainer:
         warn_outside(self.stop_reason, DivergenceWarning)
 
     # ------------------------------------------------------------------ one iteration
-    def _critic_step(self) -> dict | None:
+    def _critic_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict:
+        """One critic (discriminator) update on a real batch x and a fake batch x~ = G(z), both (B, ...).
+        Returns the step's numbers as 0-d tensors (read with .item() only when recorded: no host
+        sync per step on a GPU)."""
         cfg = self.config
-        real = self._real_batch(cfg.batch_size, self.rng)  # (B, ...) a fresh real batch every critic step
-        with torch.no_grad():
-            fake = self.generator(self.sample_z(cfg.batch_size))  # (B, ...)
-        s_real, s_fake = self.critic(real), self.critic(fake)  # (B,), (B,)
+        b = real.shape[0]
+        scores = self.critic(torch.cat([real, fake]))  # (2B,): real and fake in one pass
+        s_real, s_fake = scores[:b], scores[b:]
         penalty = torch.zeros((), device=self.device)
         if cfg.method in ("gan", "nsgan"):
             loss = losses.gan_discriminator_loss(s_real, s_fake)
-            w_est = float("nan")
+            w_est = torch.full((), float("nan"), device=self.device)
         else:
-            loss_w = losses.wasserstein_critic_loss(s_real, s_fake)
-            w_est = -loss_w.item()
-            loss = loss_w
+            loss = losses.wasserstein_critic_loss(s_real, s_fake)
+            w_est = -loss.detach()
             if cfg.method == "wgan-gp":
                 penalty = losses.gradient_penalty(self.critic, real, fake, cfg.lambda_gp, generator=self.rng)
                 loss = loss + penalty
-        value = loss.item()
-        if not math.isfinite(value):
-            self._diverged("critic loss", value)
-            return None
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
         if cfg.method == "wgan":
             losses.clip_weights_(self.critic, cfg.clip_value)  # after the step, never before
-        return {"loss_d": value, "w_estimate": w_est, "penalty": penalty.item(), "real": real, "fake": fake,
-                "d_real": s_real.mean().item(), "d_fake": s_fake.mean().item()}
+        return {"loss_d": loss.detach(), "w_estimate": w_est, "penalty": penalty.detach(), "real": real,
+                "fake": fake, "d_real": s_real.detach().mean(), "d_fake": s_fake.detach().mean()}
+
+    def _iteration(self) -> tuple[dict, torch.Tensor]:
+        """One generator iteration of Algorithm 1: n_critic critic updates, then one generator update.
+
+        G does not change during the critic updates, so the n_critic fake batches come from one
+        forward pass of G on n_critic * B fresh noise vectors, and the n_critic fresh real batches
+        from one draw: the same batches Algorithm 1 uses, in fewer, larger operations."""
+        cfg = self.config
+        b, k = cfg.batch_size, cfg.n_critic
+        self._set_learning_rates()
+        with torch.no_grad():
+            fakes = self.generator(self.sample_z(k * b))  # (k B, ...)
+        reals = self._real_batch(k * b, self.rng)  # (k B, ...) a fresh real batch for every critic step
+        for i in range(k):
+            c = self._critic_step(reals[i * b:(i + 1) * b], fakes[i * b:(i + 1) * b])
+        return c, self._generator_step()
 
     def generator_loss(self, scores: torch.Tensor) -> torch.Tensor:
         """The generator loss of this method, from critic scores (logits for gan/nsgan) on fakes."""
@@ -489,21 +520,34 @@ class Trainer:
             (grad,) = torch.autograd.grad(loss, x)
         return -grad.detach().cpu()
 
-    def _generator_step(self) -> float | None:
+    def _generator_step(self) -> torch.Tensor:
         cfg = self.config
         self.critic.requires_grad_(False)
-        s_fake = self.critic(self.generator(self.sample_z(cfg.batch_size)))  # (B,)
-        loss = self.generator_loss(s_fake)
-        value = loss.item()
-        if not math.isfinite(value):
+        try:
+            s_fake = self.critic(self.generator(self.sample_z(cfg.batch_size)))  # (B,)
+            loss = self.generator_loss(s_fake)
+            self.opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt_g.step()
+        finally:
             self.critic.requires_grad_(True)
-            self._diverged("generator loss", value)
-            return None
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
-        self.critic.requires_grad_(True)
-        return value
+        if self.generator_ema is not None:
+            self._update_ema()
+        return loss.detach()
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        beta = 0.0 if self.step < self.config.ema_start else self.config.ema_decay
+        for p_ema, p in zip(self.generator_ema.parameters(), self.generator.parameters()):
+            p_ema.lerp_(p, 1.0 - beta)  # p_ema = beta * p_ema + (1 - beta) * p
+
+    def _set_learning_rates(self) -> None:
+        """The learning rates of this generator step, from the config and ``lr_schedule``."""
+        cfg = self.config
+        factor = max(0.0, 1.0 - self.step / max(cfg.steps, 1)) if cfg.lr_schedule == "linear" else 1.0
+        for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * factor
 
     def _observer_rng(self, salt: int) -> torch.Generator:
         """A stream for observing at the current step, independent of training's: the same step
@@ -514,9 +558,9 @@ class Trainer:
         x_hat = losses.interpolate(c["real"], c["fake"], self._observer_rng(1))
         with _eval_mode(self.critic):
             grad_norm = losses.critic_grad_norm(self.critic, x_hat).mean().item()
-        row = {"step": self.step, "loss_d": c["loss_d"], "loss_g": loss_g, "w_estimate": c["w_estimate"],
-               "penalty": c["penalty"], "grad_norm": grad_norm, "d_real": c["d_real"], "d_fake": c["d_fake"],
-               "seconds": self.elapsed}
+        row = {"step": self.step, "loss_d": c["loss_d"].item(), "loss_g": loss_g, "w_estimate": c["w_estimate"].item(),
+               "penalty": c["penalty"].item(), "grad_norm": grad_norm, "d_real": c["d_real"].item(),
+               "d_fake": c["d_fake"].item(), "seconds": self.elapsed}
         for k in HISTORY_KEYS:
             self.history[k].append(row[k])
         if all(torch.isfinite(p).all() for p in self.generator.parameters()) and \
@@ -537,10 +581,7 @@ class Trainer:
         cfg = replace(self.config, **changes)
         cfg._check()
         self.config = cfg
-        for group in self.opt_g.param_groups:
-            group["lr"] = cfg.lr_g
-        for group in self.opt_d.param_groups:
-            group["lr"] = cfg.lr_d
+        self._set_learning_rates()
 
     def request_stop(self) -> None:
         """Ask a running :meth:`run` (e.g. in another thread) to stop after the current step."""
@@ -573,21 +614,20 @@ class Trainer:
         try:
             for _ in range(n):
                 t0 = time.perf_counter()
-                c = None
-                for _ in range(self.config.n_critic):
-                    c = self._critic_step()
-                    if c is None:
-                        return self.history
-                loss_g = self._generator_step()
-                if loss_g is None:
+                c, loss_g_t = self._iteration()
+                pair = torch.stack([c["loss_d"], loss_g_t]).cpu()  # the one host sync of an iteration
+                if not torch.isfinite(pair).all():
+                    what = "critic loss" if not math.isfinite(pair[0]) else "generator loss"
+                    self._diverged(what, float(pair[0] if what == "critic loss" else pair[1]))
                     return self.history
+                loss_g = float(pair[1])
                 self.step += 1
                 self.elapsed += time.perf_counter() - t0
                 bar.update(1)
                 last = self.step == self.config.steps
                 if self.step % self.config.log_every == 0 or last:
                     self._record(c, loss_g)
-                    bar.set_postfix(loss_d=f"{c['loss_d']:.3g}", loss_g=f"{loss_g:.3g}")
+                    bar.set_postfix(loss_d=f"{float(pair[0]):.3g}", loss_g=f"{loss_g:.3g}")
                     if callback is not None and callback(self) is False:
                         break
                 if self._stop_requested:
@@ -614,6 +654,7 @@ class Trainer:
             "config": self.config.to_dict(),
             "step": self.step,
             "generator": self.generator.state_dict(),
+            "generator_ema": None if self.generator_ema is None else self.generator_ema.state_dict(),
             "critic": self.critic.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
@@ -637,6 +678,8 @@ class Trainer:
         shape = (ckpt.get("data_info") or {}).get("image_shape")
         trainer = cls(cfg, progress=progress, image_shape=shape)
         trainer.generator.load_state_dict(ckpt["generator"])
+        if trainer.generator_ema is not None:
+            trainer.generator_ema.load_state_dict(ckpt["generator_ema"])
         trainer.critic.load_state_dict(ckpt["critic"])
         trainer.opt_g.load_state_dict(ckpt["opt_g"])
         trainer.opt_d.load_state_dict(ckpt["opt_d"])

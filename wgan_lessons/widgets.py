@@ -26,7 +26,6 @@ is a PNG in an ``ipywidgets.Image``, which needs no extra front-end extension.
 from __future__ import annotations
 
 import asyncio
-import io
 import math
 import time
 import weakref
@@ -57,7 +56,9 @@ class TrainingLab:
     Args:
         config: a :class:`TrainConfig` (toy data only); or
         preset: a name from :data:`wgan_lessons.presets.PRESETS`.
-        chunk_steps: generator steps between two refreshes of the view.
+        chunk_steps: generator steps between two measurements of the exact W1 and the mode
+            metrics (and the steps one :meth:`step` trains).
+        frame_seconds: while running in the background, the wall time trained between two frames.
         eval_samples: samples for the exact W1 and the mode metrics at each refresh.
         title: a label shown above the view.
         **overrides: fields of TrainConfig applied on top (e.g. ``seed=3``).
@@ -69,7 +70,8 @@ class TrainingLab:
     """
 
     def __init__(self, config: TrainConfig | None = None, preset: str | None = None,
-                 chunk_steps: int = 25, eval_samples: int = 500, title: str | None = None, **overrides):
+                 chunk_steps: int = 25, eval_samples: int = 500, title: str | None = None,
+                 frame_seconds: float = 0.12, **overrides):
         from wgan_lessons.checks import integer
 
         if config is not None and preset is not None:
@@ -86,8 +88,12 @@ class TrainingLab:
                              f"got {config.data!r}")
         self._stop_other_labs()
         _LABS.add(self)
-        self.chunk_steps = int(chunk_steps)
-        self.eval_samples = int(eval_samples)
+        from wgan_lessons.checks import number
+
+        self.chunk_steps = chunk_steps
+        self.eval_samples = eval_samples
+        self.frame_seconds = number(frame_seconds, "frame_seconds", minimum=0.0, strict=True)
+        self._view = None
         self.title = title
         self._task: asyncio.Task | None = None
         self._running = False
@@ -177,13 +183,31 @@ class TrainingLab:
         return self._task
 
     async def _loop(self) -> None:
+        """Train in slices of about ``frame_seconds`` of wall time, one generator step at a time,
+        and redraw after each: the kernel is never busy for longer than a slice plus a frame, so a
+        slider move or Pause is taken up at once. Metrics (exact W1, modes) are measured every
+        ``chunk_steps`` generator steps, on the same schedule as :meth:`step`."""
         try:
             while self._running and not self.trainer.done:
-                self.step()
-                await asyncio.sleep(0.01)  # let the kernel handle button clicks and slider moves
+                self._train_slice()
+                self.refresh()
+                await asyncio.sleep(0.005)  # let the kernel handle button clicks and slider moves
         finally:
             self._running = False
             self._update_buttons()
+
+    def _train_slice(self, seconds: float | None = None, owner=None) -> None:
+        """Train about ``seconds`` (default ``frame_seconds``) while ``owner`` (this lab, or the
+        side-by-side pair driving it) is running."""
+        self._apply_live_controls()
+        t, owner = self.trainer, owner or self
+        deadline = time.perf_counter() + (seconds or self.frame_seconds)
+        while owner._running and not t.done:
+            t.run(1, progress=False)
+            if t.step - self.metrics["step"][-1] >= self.chunk_steps:
+                self._measure()
+            if time.perf_counter() >= deadline:
+                break
 
     def pause(self) -> None:
         """Stop background training after the current chunk; :meth:`start` resumes it."""
@@ -334,54 +358,28 @@ class TrainingLab:
 
     # ------------------------------------------------------------------ view
     def figure(self):
-        """The live view as a matplotlib Figure (no pyplot)."""
-        from wgan_lessons.plots import new_figure, plot_history, plot_samples
+        """The live view as a matplotlib Figure (no pyplot), brought up to date."""
+        self._update_view()
+        return self._view.fig
 
-        t, m = self.trainer, self.metrics
-        fig, axes = new_figure(4, 1, size=3.6)
-        ax = axes[0, 0]
+    def _update_view(self) -> None:
+        from wgan_lessons.plots import LiveView
+
+        t = self.trainer
+        if getattr(self, "_view", None) is None or self._view_key != (t.config.data,):
+            centers = t.dist.centers
+            self._view = LiveView(None if centers is None else len(centers))
+            self._view_key = (t.config.data,)
         fake = t.sample(self.eval_samples)
         ok = bool(torch.isfinite(fake).all())
-        plot_samples(ax, self._held_out.numpy(), fake.numpy() if ok else None, t.critic_scores, lim=2.0,
-                     title=f"{t.config.method}, step {t.step}")
-        if ok:
-            pts = fake[:64]
-            g = t.generator_field(pts)
-            norm = g.norm(dim=1, keepdim=True).clamp_min(1e-12)
-            scale = 0.25 * g.norm(dim=1).clamp_min(1e-12) / g.norm(dim=1).max().clamp_min(1e-12)
-            d = (g / norm) * scale[:, None]
-            ax.quiver(pts[:, 0], pts[:, 1], d[:, 0], d[:, 1], angles="xy", scale_units="xy", scale=1,
-                      color="k", width=0.004, alpha=0.7)
-        plot_history(axes[0, 1], t.history, keys=("loss_d", "loss_g"), title="losses")
-        ax = axes[0, 2]
-        if t.config.method in ("wgan", "wgan-gp"):
-            ax.plot(t.history["step"], t.history["w_estimate"], label="critic estimate -L_D")
-        ax.plot(m["step"], m["exact_w1"], "o-", ms=3, label="exact W1 (POT)")
-        ax.set_xlabel("generator step")
-        ax.set_title("Wasserstein-1")
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
-        ax = axes[0, 3]
-        if t.dist.centers is not None:
-            k = len(t.dist.centers)
-            ax.plot(m["step"], m["modes"], "o-", ms=3, color="tab:green", label="modes")
-            ax.set_ylim(0, k + 0.5)
-            ax.set_ylabel(f"modes covered (of {k})")
-            ax2 = ax.twinx()
-            ax2.plot(m["step"], 100 * np.asarray(m["hq_fraction"], dtype=float), "s--", ms=3, color="tab:purple")
-            ax2.set_ylim(0, 100)
-            ax2.set_ylabel("high quality %", color="tab:purple")
-        else:
-            ax.text(0.5, 0.5, "no discrete modes\n(swiss roll)", ha="center", va="center", transform=ax.transAxes)
-        ax.set_xlabel("generator step")
-        ax.set_title("mode coverage")
-        return fig
+        self._view.update(self._held_out.numpy(), fake.numpy() if ok else None, t.critic_scores, t.generator_field,
+                          t.history, self.metrics, f"{t.config.method}, step {t.step}",
+                          show_w_estimate=t.config.method in ("wgan", "wgan-gp"))
 
     def refresh(self) -> None:
-        """Redraw the view and the status line."""
-        buf = io.BytesIO()
-        self.figure().savefig(buf, format="png", dpi=72)
-        self.image.value = buf.getvalue()
+        """Redraw the view (its artists move; nothing is rebuilt) and the status line."""
+        self._update_view()
+        self.image.value = self._view.png()
         t, m = self.trainer, self.metrics
         parts = [f"<b>{self.title}</b>" if self.title else "",
                  f"step {t.step}/{t.config.steps}", f"{t.elapsed:.1f} s training"]
@@ -466,10 +464,12 @@ class SideBySide:
     async def _loop(self):
         try:
             while self._running and not all(lab.trainer.done for lab in self.labs):
-                for lab in self.labs:
+                for lab in self.labs:  # a time slice each, in turn, then both frames
                     if not lab.trainer.done:
-                        lab.step()
-                await asyncio.sleep(0.01)
+                        lab._train_slice(owner=self)
+                for lab in self.labs:
+                    lab.refresh()
+                await asyncio.sleep(0.005)
         finally:
             self._running = False
 
