@@ -9,7 +9,9 @@ a fresh real batch, a generator forward for the fakes, and separate critic passe
 the fake and the interpolated points; then a generator step. It is written here, not imported,
 so that it stays the fixed reference. Both run in this one process, alternately (A B A B ...),
 on the same number of threads; the ratio of their median seconds per generator step is what to
-quote. The FLOPs of one step are counted with ``torch.utils.flop_counter`` and compared with a
+quote. ``--precision`` sets the package's ``TrainConfig.precision`` (default ``auto``: bfloat16
+autocast where the CPU has AMX, as this machine's Xeon does; float32 elsewhere); run it with
+``--precision fp32`` for the float32-to-float32 comparison. The FLOPs of one step are counted with ``torch.utils.flop_counter`` and compared with a
 large matmul measured in the same run: the achieved fraction of the machine's matmul throughput.
 """
 
@@ -109,6 +111,8 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=7, help="A B pairs measured")
     p.add_argument("--steps", type=int, default=8, help="generator steps per measurement")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    p.add_argument("--precision", default="auto", choices=("fp32", "bf16", "auto"),
+                   help="the package's TrainConfig.precision (the plain loop is always float32); default auto")
     p.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = p.parse_args(argv)
     if args.smoke:
@@ -119,7 +123,8 @@ def main(argv=None) -> int:
     from wgan_lessons.train import TrainConfig, Trainer
 
     cfg = TrainConfig(method="wgan-gp", data="ring8", batch_size=args.batch, n_critic=args.n_critic,
-                      g_width=args.width, d_width=args.width, device="cpu", steps=10**9, log_every=10)
+                      g_width=args.width, d_width=args.width, device="cpu", steps=10**9, log_every=10,
+                      precision=args.precision)
     package = Trainer(cfg, progress=False)
     plain = PlainLoop(args.width, args.batch, args.n_critic)
     package.run(1), plain.step()  # warm-up
@@ -133,7 +138,8 @@ def main(argv=None) -> int:
     peak = matmul_gflops(512 if args.smoke else 2048)
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"config: 3x{args.width} MLPs, batch {args.batch}, n_critic {args.n_critic}, "
-          f"{torch.get_num_threads()} torch threads, torch {torch.__version__}")
+          f"{torch.get_num_threads()} torch threads, torch {torch.__version__}; package precision "
+          f"{args.precision} -> {package.amp_dtype or 'float32'}, plain loop float32")
     for k in ("plain", "package"):
         achieved = flops / med[k] / 1e9
         print(f"{k:8s}: {1e3 * med[k]:7.1f} ms per generator step (median of {args.rounds}), "

@@ -46,3 +46,22 @@ def test_saturating_and_wgan_spiral_outwards():
 def test_bad_loss_name():
     with pytest.raises(ValueError, match="loss"):
         dirac_gan_field(0.0, 0.0, "hinge")
+
+
+def test_nonsaturating_circle_shrinks_with_the_step_size():
+    """The limit circle of the non-saturating loss is an effect of the finite step."""
+    radii = []
+    for lr in (0.2, 0.1, 0.05):
+        path = dirac_gan_trajectory(1.0, 1.0, lr=lr, steps=int(400 / lr), loss="nsgan")
+        radii.append(np.hypot(path[-200:, 0], path[-200:, 1]).mean())
+    assert radii[0] > radii[1] > radii[2] > 0.1
+
+
+def test_r1_regularised_dirac_gan_converges():
+    for loss in ("nsgan", "gan"):
+        path = dirac_gan_trajectory(1.0, 1.0, lr=0.1, steps=2000, loss=loss, gamma=1.0)
+        assert np.hypot(*path[-1]) < 1e-3
+    vt, vp = dirac_gan_field(np.array([0.5]), np.array([1.0]), "nsgan", gamma=2.0)
+    vt0, vp0 = dirac_gan_field(np.array([0.5]), np.array([1.0]), "nsgan")
+    assert_close(torch.tensor(vp - vp0), torch.tensor([-2.0 * 1.0], dtype=torch.float64))  # -gamma psi
+    assert_close(torch.tensor(vt), torch.tensor(vt0))

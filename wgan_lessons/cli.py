@@ -24,7 +24,7 @@ import time
 from dataclasses import fields, replace
 from pathlib import Path
 
-from wgan_lessons.train import DATASETS, LR_SCHEDULES, METHODS, OPTIMIZERS, TrainConfig
+from wgan_lessons.train import DATASETS, LR_SCHEDULES, METHODS, OPTIMIZERS, PRECISIONS, TrainConfig
 
 #: Settings for --dry-run: tiny networks and a handful of steps, for CI and a quick check.
 DRY_RUN = dict(steps=3, batch_size=32, g_width=16, d_width=16, g_depth=2, d_depth=2, log_every=1, conv_base=4)
@@ -57,6 +57,7 @@ HELP = {
     "lr_schedule": "constant, or linear: both learning rates decay linearly to 0 over --steps (WGAN-GP's released code)",
     "ema_decay": "beta of an exponential moving average of G's weights, used for sampling (0 = off)",
     "ema_start": "generator steps before the moving average starts (it copies the weights until then)",
+    "precision": "fp32, bf16 (bfloat16 autocast for the training passes) or auto (bf16 where the hardware is fast at it)",
 }
 
 
@@ -77,6 +78,8 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
             kw["choices"] = OPTIMIZERS
         elif f.name == "lr_schedule":
             kw["choices"] = LR_SCHEDULES
+        elif f.name == "precision":
+            kw["choices"] = PRECISIONS
         elif f.name == "betas":
             kw.update(nargs=2, type=float, metavar=("BETA1", "BETA2"))
         elif f.name == "download":

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from wgan_lessons.train import TrainConfig
 
-__all__ = ["Preset", "PRESETS", "get_preset", "measure_presets", "claims_table"]
+__all__ = ["Preset", "PRESETS", "get_preset", "measure_presets", "mode_hops", "claims_table"]
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,13 @@ def get_preset(name: str, **overrides) -> TrainConfig:
 
 
 def measure_presets(names=("mode-collapse", "stable-wgan-gp"), seeds=(0, 1, 2, 3, 4), n_samples: int = 2500,
-                    steps: int | None = None, w1: bool = True, progress: bool = True) -> list[dict]:
+                    steps: int | None = None, w1: bool = True, progress: bool = True,
+                    track_every: int | None = 100) -> list[dict]:
     """Train each preset once per seed (on the CPU, so the numbers are reproducible) and measure
-    it: modes, hq_fraction, reverse_kl, exact w1 and seconds. ``steps`` overrides the preset's
-    (fast mode). Returns one dict per run."""
+    it: modes, hq_fraction, reverse_kl, exact w1 and seconds at the end, and, every ``track_every``
+    generator steps, which modes the generator covers (``covered``: a list of sorted mode index
+    lists, 500 samples each) and how often that set changed (``hops``: mode hopping). ``steps``
+    overrides the preset's (fast mode). Returns one dict per run; ``seconds`` is training time only."""
     import time
 
     from tqdm.auto import tqdm
@@ -77,25 +80,42 @@ def measure_presets(names=("mode-collapse", "stable-wgan-gp"), seeds=(0, 1, 2, 3
         overrides = {"seed": seed, "device": "cpu"}
         if steps is not None:
             overrides["steps"] = steps
-        t0 = time.perf_counter()
         tr = Trainer(get_preset(name, **overrides), progress=False)
-        tr.run()
-        seconds = time.perf_counter() - t0
+        covered, seconds = [], 0.0
+        every = track_every or tr.config.steps
+        while not tr.done:
+            t0 = time.perf_counter()
+            tr.run(min(every, tr.config.steps - tr.step))
+            seconds += time.perf_counter() - t0
+            if track_every:
+                cov = mode_coverage(tr.sample(500, seed=10_000 + tr.step), tr.dist.centers, tr.dist.std)
+                covered.append([k for k, c in enumerate(cov["counts"]) if c > 0])
+            if tr.stop_reason:
+                break
         if w1:
             m = tr.evaluate(n_samples)
         else:
             m = mode_coverage(tr.sample(n_samples), tr.dist.centers, tr.dist.std)
             m["w1"] = float("nan")
         rows.append({"preset": name, "seed": seed, "modes": m["modes"], "hq_fraction": m["hq_fraction"],
-                     "reverse_kl": m["reverse_kl"], "w1": m["w1"], "seconds": seconds})
+                     "reverse_kl": m["reverse_kl"], "w1": m["w1"], "seconds": seconds, "covered": covered,
+                     "hops": mode_hops(covered)})
     return rows
+
+
+def mode_hops(covered: list) -> int:
+    """How many times the set of covered modes changed between consecutive measurements, counting
+    only measurements where some mode is covered: 0 for a generator that stays on the same modes,
+    and > 0 when it moves from mode to mode (mode hopping, Metz et al. 2017, Figure 1)."""
+    sets = [tuple(c) for c in covered if len(c)]
+    return sum(a != b for a, b in zip(sets, sets[1:]))
 
 
 def claims_table(rows: list[dict]) -> str:
     """A markdown table of :func:`measure_presets` rows."""
-    lines = ["| preset | seed | modes (of 8) | HQ % | reverse KL | exact W1 | train seconds |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| preset | seed | modes (of 8) | HQ % | reverse KL | exact W1 | mode hops | train seconds |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['preset']} | {r['seed']} | {r['modes']} | {100 * r['hq_fraction']:.1f} | "
-                     f"{r['reverse_kl']:.3f} | {r['w1']:.3f} | {r['seconds']:.1f} |")
+                     f"{r['reverse_kl']:.3f} | {r['w1']:.3f} | {r.get('hops', '-')} | {r['seconds']:.1f} |")
     return "\n".join(lines)

@@ -125,6 +125,9 @@ class TrainConfig:
             unchanged by it.
         ema_start: generator steps during which the average simply copies the weights (an average
             started at step 0 remembers the untrained generator for ~1 / (1 - beta) steps).
+        precision: 'fp32'; 'bf16' runs the networks' training passes under bfloat16 autocast (weights,
+            optimiser state and losses stay float32); 'auto' picks bf16 where the hardware has fast
+            bfloat16 matrix units (a CPU with AMX, or a CUDA GPU that supports bf16) and fp32 elsewhere.
         image_root, download: where torchvision data sets live, and whether to download them.
     """
 
@@ -152,6 +155,7 @@ class TrainConfig:
     lr_schedule: str = "constant"
     ema_decay: float = 0.0
     ema_start: int = 0
+    precision: str = "fp32"
     image_root: str | None = None
     download: bool = False
 
@@ -237,6 +241,7 @@ class TrainConfig:
         need(self.lr_schedule in LR_SCHEDULES, "lr_schedule", f"must be one of {list(LR_SCHEDULES)}")
         need(is_num(self.ema_decay) and 0 <= self.ema_decay < 1, "ema_decay", "must be a number in [0, 1)")
         need(is_int(self.ema_start) and self.ema_start >= 0, "ema_start", "must be an integer >= 0")
+        need(self.precision in PRECISIONS, "precision", f"must be one of {list(PRECISIONS)}")
         need(self.image_root is None or isinstance(self.image_root, str), "image_root", "must be a folder name")
         need(isinstance(self.download, bool), "download", "must be True or False")
         try:
@@ -269,8 +274,29 @@ class TrainConfig:
 _INT_FIELDS = ("steps", "batch_size", "n_critic", "z_dim", "g_width", "g_depth", "d_width", "d_depth",
                "conv_base", "seed", "log_every", "ema_start")
 _FLOAT_FIELDS = ("lr_g", "lr_d", "clip_value", "lambda_gp", "ema_decay")
-_STR_FIELDS = ("method", "data", "optimizer", "activation", "device", "image_root", "lr_schedule")
+_STR_FIELDS = ("method", "data", "optimizer", "activation", "device", "image_root", "lr_schedule", "precision")
 LR_SCHEDULES = ("constant", "linear")
+PRECISIONS = ("fp32", "bf16", "auto")
+
+
+def _cpu_has_amx_bf16() -> bool:
+    """True on CPUs with AMX bfloat16 tiles (Intel Sapphire Rapids and later), read from /proc/cpuinfo."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " amx_bf16" in line for line in f)
+    except OSError:
+        return False
+
+
+def autocast_dtype(precision: str, device: torch.device):
+    """The autocast dtype for ``precision`` on ``device`` (None: plain float32)."""
+    if precision == "fp32":
+        return None
+    if precision == "auto":
+        fast = (device.type == "cuda" and torch.cuda.is_bf16_supported()) or \
+            (device.type == "cpu" and _cpu_has_amx_bf16())
+        return torch.bfloat16 if fast else None
+    return torch.bfloat16
 
 
 def _scalar(v):
@@ -382,6 +408,7 @@ class Trainer:
         # whatever only looks at training (history records, evaluate, sample, callbacks, the lab)
         # uses streams of its own, so observing a run never changes it. Reproducible on every device.
         self.rng = torch.Generator().manual_seed(cfg.seed + 1)
+        self.amp_dtype = autocast_dtype(cfg.precision, self.device)  # None: float32
         self._last_good = self._snapshot()
 
     # ------------------------------------------------------------------ pieces
@@ -461,24 +488,32 @@ class Trainer:
         warn_outside(self.stop_reason, DivergenceWarning)
 
     # ------------------------------------------------------------------ one iteration
+    def _autocast(self):
+        """bfloat16 autocast for a training pass when ``precision`` asks for it (else a no-op)."""
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
     def _critic_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict:
         """One critic (discriminator) update on a real batch x and a fake batch x~ = G(z), both (B, ...).
         Returns the step's numbers as 0-d tensors (read with .item() only when recorded: no host
         sync per step on a GPU)."""
         cfg = self.config
         b = real.shape[0]
-        scores = self.critic(torch.cat([real, fake]))  # (2B,): real and fake in one pass
-        s_real, s_fake = scores[:b], scores[b:]
-        penalty = torch.zeros((), device=self.device)
-        if cfg.method in ("gan", "nsgan"):
-            loss = losses.gan_discriminator_loss(s_real, s_fake)
-            w_est = torch.full((), float("nan"), device=self.device)
-        else:
-            loss = losses.wasserstein_critic_loss(s_real, s_fake)
-            w_est = -loss.detach()
-            if cfg.method == "wgan-gp":
-                penalty = losses.gradient_penalty(self.critic, real, fake, cfg.lambda_gp, generator=self.rng)
-                loss = loss + penalty
+        with self._autocast():
+            scores = self.critic(torch.cat([real, fake])).float()  # (2B,): real and fake in one pass
+            s_real, s_fake = scores[:b], scores[b:]
+            penalty = torch.zeros((), device=self.device)
+            if cfg.method in ("gan", "nsgan"):
+                loss = losses.gan_discriminator_loss(s_real, s_fake)
+                w_est = torch.full((), float("nan"), device=self.device)
+            else:
+                loss = losses.wasserstein_critic_loss(s_real, s_fake)
+                w_est = -loss.detach()
+                if cfg.method == "wgan-gp":
+                    penalty = losses.gradient_penalty(self.critic, real, fake, cfg.lambda_gp,
+                                                      generator=self.rng).float()
+                    loss = loss + penalty
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
@@ -496,8 +531,8 @@ class Trainer:
         cfg = self.config
         b, k = cfg.batch_size, cfg.n_critic
         self._set_learning_rates()
-        with torch.no_grad():
-            fakes = self.generator(self.sample_z(k * b))  # (k B, ...)
+        with torch.no_grad(), self._autocast():
+            fakes = self.generator(self.sample_z(k * b)).float()  # (k B, ...)
         reals = self._real_batch(k * b, self.rng)  # (k B, ...) a fresh real batch for every critic step
         for i in range(k):
             c = self._critic_step(reals[i * b:(i + 1) * b], fakes[i * b:(i + 1) * b])
@@ -524,8 +559,9 @@ class Trainer:
         cfg = self.config
         self.critic.requires_grad_(False)
         try:
-            s_fake = self.critic(self.generator(self.sample_z(cfg.batch_size)))  # (B,)
-            loss = self.generator_loss(s_fake)
+            with self._autocast():
+                s_fake = self.critic(self.generator(self.sample_z(cfg.batch_size))).float()  # (B,)
+                loss = self.generator_loss(s_fake)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_g.step()
