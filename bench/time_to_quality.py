@@ -1,8 +1,8 @@
 """Time to quality: wall seconds of training until WGAN-GP covers every mode with a high share of
 high-quality samples, tracked over training, on several seeds.
 
-    python bench/time_to_quality.py                       # ring8: the course preset vs the old settings, 3 seeds
-    python bench/time_to_quality.py --data grid25         # grid25 (target 25/25 modes, >= 93.6% HQ, 180 s)
+    python bench/time_to_quality.py                       # ring8: 'sharp-wgan-gp' vs the old settings, 3 seeds
+    python bench/time_to_quality.py --data grid25 --set steps=6000   # grid25 (25/25 modes, >= 93.6% HQ, 180 s)
     python bench/time_to_quality.py --only preset --set lr_g=1e-3 --set batch_size=512   # try a variant
     python bench/time_to_quality.py --smoke               # seconds, for CI
 
@@ -70,7 +70,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="ring8", choices=sorted(TARGETS))
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--every", type=int, default=100, help="generator steps between two evaluations")
+    p.add_argument("--every", type=int, default=125, help="generator steps between two evaluations")
+    p.add_argument("--preset", default="sharp-wgan-gp", help="the course preset to time (default sharp-wgan-gp)")
     p.add_argument("--only", choices=("preset", "old"), default=None, help="run one of the two")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="change a field of the preset's config (repeatable)")
@@ -81,7 +82,7 @@ def main(argv=None) -> int:
     hq_target, budget = TARGETS[args.data]
     max_seconds = args.max_seconds or 1.5 * budget
     changes = dict(kv.split("=", 1) for kv in args.set)
-    preset = replace(get_preset("stable-wgan-gp"), data=args.data, device="cpu",
+    preset = replace(get_preset(args.preset), data=args.data, device="cpu",
                      **{k: _parse_value(v) for k, v in changes.items()})
     old = TrainConfig(data=args.data, device="cpu", **OLD)
     if args.data == "grid25":  # more modes: more steps for the old settings too
