@@ -35,6 +35,13 @@ def test_wgan_gp_preset_covers_all_modes(rows):
 
 
 @pytest.mark.slow
+def test_wgan_gp_preset_has_mostly_high_quality_samples(rows):
+    # lesson 01 quotes 86 to 88% (measured); the claim it stands on: at least 80% in 4 of 5 seeds
+    hq = [round(r["hq_fraction"], 3) for r in _of(rows, "stable-wgan-gp")]
+    assert sum(h >= 0.80 for h in hq) >= 4, f"HQ per seed: {hq}"
+
+
+@pytest.mark.slow
 def test_presets_are_fast_enough_for_a_laptop(rows):
     # About 12 s (collapse) and 30 s (WGAN-GP) of training per run on an idle 2-core CPU; the bound
     # leaves room for a loaded CI machine while still catching a preset that became minutes long.

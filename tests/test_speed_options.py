@@ -99,7 +99,8 @@ def test_one_pass_batching_is_algorithm_1():
     assert_close(together, apart)
 
 
-@pytest.mark.parametrize("script", ["step_throughput.py", "distances.py", "lab_fps.py", "time_to_quality.py"])
+@pytest.mark.parametrize("script", ["step_throughput.py", "distances.py", "lab_fps.py", "time_to_quality.py",
+                                    "gpu_check.py"])
 def test_bench_scripts_have_a_working_smoke_mode(script):
     r = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--smoke"], capture_output=True, text=True,
                        timeout=300, cwd=ROOT)
