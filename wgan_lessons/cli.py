@@ -66,7 +66,7 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--preset", choices=sorted(PRESETS), default=None,
                    help="start from a named preset (explicit flags override it): " +
-                        "; ".join(f"{k}: {v.description}" for k, v in sorted(PRESETS.items())))
+                        "; ".join(f"{k}: {v.description}" for k, v in sorted(PRESETS.items())).replace("%", "%%"))
     for f in fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         kw: dict = {"dest": f.name, "default": None, "help": HELP[f.name]}

@@ -35,33 +35,41 @@ seed_everything(0)
 print("fast mode (CI):", fast_mode())"""
 
 
-def notebook_client_class():
-    """An ``nbclient.NotebookClient`` subclass (tests, ``make course``) whose wait for a cell's shell reply polls in short slices. nbclient waits in
+class SlicedPollMixin:
+    """For an ``nbclient.NotebookClient`` subclass (or nbconvert's / nbgrader's executors, which are
+    such subclasses): the wait for a cell's shell reply polls in 0.5 s slices. nbclient waits in
     one long poll, which after an ipywidgets cell sometimes misses the reply and sits until the
     cell timeout (nbclient#312, nbconvert#2029); re-polling every 0.5 s finds it."""
-    from queue import Empty
-    from time import monotonic
 
+    async def async_start_new_kernel_client(self):
+        from queue import Empty
+        from time import monotonic
+
+        from nbclient.util import ensure_async
+
+        kc = await super().async_start_new_kernel_client()
+        channel = kc.shell_channel
+        original = channel.get_msg
+
+        async def get_msg(timeout=None):
+            deadline = None if timeout is None else monotonic() + timeout
+            while True:
+                step = 0.5 if deadline is None else max(0.0, min(0.5, deadline - monotonic()))
+                try:
+                    return await ensure_async(original(timeout=step))
+                except Empty:
+                    if deadline is not None and monotonic() >= deadline:
+                        raise
+
+        channel.get_msg = get_msg
+        return kc
+
+
+def notebook_client_class():
+    """An ``nbclient.NotebookClient`` subclass (tests, ``make course``) with :class:`SlicedPollMixin`."""
     from nbclient import NotebookClient
-    from nbclient.util import ensure_async
 
-    class SlicedPollClient(NotebookClient):
-        async def async_start_new_kernel_client(self):
-            kc = await super().async_start_new_kernel_client()
-            channel = kc.shell_channel
-            original = channel.get_msg
-
-            async def get_msg(timeout=None):
-                deadline = None if timeout is None else monotonic() + timeout
-                while True:
-                    step = 0.5 if deadline is None else max(0.0, min(0.5, deadline - monotonic()))
-                    try:
-                        return await ensure_async(original(timeout=step))
-                    except Empty:
-                        if deadline is not None and monotonic() >= deadline:
-                            raise
-
-            channel.get_msg = get_msg
-            return kc
+    class SlicedPollClient(SlicedPollMixin, NotebookClient):
+        pass
 
     return SlicedPollClient

@@ -440,6 +440,21 @@ fast = os.environ.setdefault("WGAN_LESSONS_FAST", "1").strip().lower() in {{"1",
 # training cells can take many minutes. A cell that shows an ipywidgets interactive() sometimes
 # waits for this timeout although the kernel is done (nbclient issue 312), so keep it short in fast mode.
 c.Execute.timeout = 120 if fast else 3600
+
+# nbclient's wait for a cell's reply sometimes misses it after an ipywidgets cell and sits until that
+# timeout with no error (nbclient issue 312). Autograde with nbgrader's own Execute step, made to
+# re-poll every 0.5 s (wgan_lessons.course.SlicedPollMixin), so grading takes the time of an honest run.
+from nbgrader.converters.autograde import Autograde  # noqa: E402
+from nbgrader.preprocessors import Execute  # noqa: E402
+from wgan_lessons.course import SlicedPollMixin  # noqa: E402
+
+
+class SlicedPollExecute(SlicedPollMixin, Execute):
+    pass
+
+
+c.Autograde.autograde_preprocessors = [SlicedPollExecute if p is Execute else p
+                                       for p in Autograde.autograde_preprocessors.default_value]
 '''
 
 
