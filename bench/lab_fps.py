@@ -46,7 +46,11 @@ def main(argv=None) -> int:
     p.add_argument("--smoke", action="store_true")
     args = p.parse_args(argv)
 
-    import wgan_lessons.settings  # noqa: F401  the lesson's setup cell has imported torch and the package
+    # What lesson 01 has run before its lab cell: the setup cell (torch, the package's settings) and
+    # the imports cell (matplotlib's pyplot, numpy, torch, wgan_lessons.data and .losses).
+    import matplotlib.pyplot  # noqa: F401
+    import wgan_lessons.losses  # noqa: F401
+    import wgan_lessons.settings  # noqa: F401
 
     t0 = time.perf_counter()
     from wgan_lessons.widgets import TrainingLab  # the lab cell's import is part of "the cell runs"

@@ -184,6 +184,11 @@ class LiveView:
         else:
             self.modes = self.hq = None
             ax.text(0.5, 0.5, "no discrete modes\n(swiss roll)", ha="center", va="center", transform=ax.transAxes)
+        from matplotlib.ticker import MaxNLocator
+
+        for a in (self.ax_samples, self.ax_loss, self.ax_w, self.ax_modes):  # few tick labels: text is
+            a.xaxis.set_major_locator(MaxNLocator(4))  # most of a frame's drawing time
+            a.yaxis.set_major_locator(MaxNLocator(5))
         xs = np.linspace(-lim, lim, grid)
         X, Y = np.meshgrid(xs, xs)
         self.grid_points = torch.tensor(np.stack([X.ravel(), Y.ravel()], 1), dtype=torch.float32)  # (grid^2, 2)

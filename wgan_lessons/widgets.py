@@ -44,6 +44,15 @@ TOY_DATA = ("ring8", "grid25", "swissroll")
 _LABS: "weakref.WeakSet[TrainingLab]" = weakref.WeakSet()
 
 
+def _import_in_background(module: str) -> None:
+    """Start importing ``module`` in a daemon thread (a later ``import`` waits for it, never twice)."""
+    import sys
+    import threading
+
+    if module not in sys.modules:
+        threading.Thread(target=__import__, args=(module,), daemon=True).start()
+
+
 def _widgets():
     import ipywidgets
 
@@ -71,7 +80,7 @@ class TrainingLab:
 
     def __init__(self, config: TrainConfig | None = None, preset: str | None = None,
                  chunk_steps: int = 25, eval_samples: int = 500, title: str | None = None,
-                 frame_seconds: float = 0.12, **overrides):
+                 frame_seconds: float = 0.1, **overrides):
         from wgan_lessons.checks import integer
 
         if config is not None and preset is not None:
@@ -124,6 +133,7 @@ class TrainingLab:
         self.pause()
         cfg = (config or self._config_from_controls()).resolved()
         self.trainer = Trainer(cfg, progress=False)
+        _import_in_background("ot")  # POT (exact W1) takes a second to import: not before the first frame
         self._held_out = self.trainer.dist.sample(self.eval_samples,
                                                   generator=torch.Generator().manual_seed(cfg.seed + 7))
         self._set_controls(cfg)
@@ -220,11 +230,14 @@ class TrainingLab:
 
     # ------------------------------------------------------------------ measuring
     def _measure(self) -> None:
+        """Exact W1 and mode metrics of ``eval_samples`` generated samples, at the current step. The
+        first frame (step 0) shows the mode metrics only, so that it does not wait for POT's import."""
         t = self.trainer
         fake = t.sample(self.eval_samples)
         m = self.metrics
         m["step"].append(t.step)
-        m["exact_w1"].append(exact_w1(fake, self._held_out) if torch.isfinite(fake).all() else float("nan"))
+        w1_now = t.step > 0 and bool(torch.isfinite(fake).all())
+        m["exact_w1"].append(exact_w1(fake, self._held_out) if w1_now else float("nan"))
         if t.dist.centers is not None and torch.isfinite(fake).all():
             cov = mode_coverage(fake, t.dist.centers, t.dist.std)
             for k in ("modes", "hq_fraction", "reverse_kl", "counts"):
