@@ -98,8 +98,9 @@ def _texts(cell) -> list[str]:
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_solution_notebook_passes_every_check(path, monkeypatch):
-    from nbclient import NotebookClient
+    from wgan_lessons.course import notebook_client_class
 
+    NotebookClient = notebook_client_class()  # re-polls the shell channel: nbclient#312's widget-cell wait
     student = nbformat.read(path, as_version=4)
     functions = [f for ex in teacher.find_exercises(student) for f in ex.functions]
     nb = nbformat.read(ROOT / "solutions" / path.name, as_version=4)
@@ -269,15 +270,16 @@ def test_nbgrader_config_sets_course_root_and_fast_mode(tmp_path):
     code = ("import os, sys; from traitlets.config.loader import PyFileConfigLoader; "
             "cfg = PyFileConfigLoader('nbgrader_config.py', path=sys.argv[1]).load_config(); "
             "print(cfg.CourseDirectory.course_id, cfg.CourseDirectory.root, os.environ['WGAN_LESSONS_FAST'], "
-            "cfg.Execute.timeout)")
+            "cfg.Execute.timeout, cfg.Autograde.autograde_preprocessors[0].__name__)")
     env = {k: v for k, v in os.environ.items() if k != "WGAN_LESSONS_FAST"}
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "c")], env=env, capture_output=True,
                          text=True, check=True).stdout.split()
-    assert out == ["wgan-lessons", str((tmp_path / "c").resolve()), "1", "120"]
+    # ... and autogrades with the Execute step that re-polls (no silent 120 s wait after a widget cell)
+    assert out == ["wgan-lessons", str((tmp_path / "c").resolve()), "1", "120", "SlicedPollExecute"]
     env["WGAN_LESSONS_FAST"] = "0"
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "c")], env=env, capture_output=True,
                          text=True, check=True).stdout.split()
-    assert out[-2:] == ["0", "3600"]
+    assert out[-3:] == ["0", "3600", "SlicedPollExecute"]
 
 
 # ----------------------------------------------------------------------------- the teachers' guide

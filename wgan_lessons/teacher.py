@@ -454,7 +454,7 @@ class SlicedPollExecute(SlicedPollMixin, Execute):
 
 
 c.Autograde.autograde_preprocessors = [SlicedPollExecute if p is Execute else p
-                                       for p in Autograde.autograde_preprocessors.default_value]
+                                       for p in Autograde.class_traits()["autograde_preprocessors"].default()]
 '''
 
 
