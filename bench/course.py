@@ -13,7 +13,6 @@ has. Printed: seconds per lesson and mode, and the ratio full / fast.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
@@ -23,26 +22,15 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_notebook(path: Path, fast: bool, timeout: int) -> float:
     import nbformat
 
-    from wgan_lessons.course import notebook_client_class
+    from wgan_lessons.course import kernel_environment, notebook_client_class
 
-    env = {"WGAN_LESSONS_FAST": "1" if fast else "0", "MPLBACKEND": "Agg"}
-    if fast:
-        env["OMP_NUM_THREADS"] = "1"
-    saved = {k: os.environ.get(k) for k in (*env, "OMP_NUM_THREADS")}
-    os.environ.update(env)
-    try:
+    with kernel_environment(fast):
         nb = nbformat.read(path, as_version=4)
         client = notebook_client_class()(nb, timeout=timeout, kernel_name="python3",
                                          resources={"metadata": {"path": str(path.parent)}})
         t0 = time.perf_counter()
         client.execute()
         return time.perf_counter() - t0
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def main(argv=None) -> int:

@@ -651,15 +651,12 @@ def test_grid_divergences_checks_its_functions_and_accepts_float32_grids():
 
 
 def test_package_warnings_point_at_the_callers_line():
-    from wgan_lessons.metrics import exact_w1
-
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(60, 2)), rng.normal(size=(60, 2))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         transport.wasserstein_2d(x, y, num_itermax=5)
     assert caught[0].filename == __file__
-    del exact_w1
 
 
 def test_teacher_tools_check_every_target_before_writing(tmp_path):

@@ -4,7 +4,6 @@ New notebooks in notebooks/ join automatically. Each one's seconds are printed (
 with -s, or read the 'notebook seconds' summary at the end of the run).
 """
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from wgan_lessons.course import SETUP_CELL, colab_url, notebook_client_class
+from wgan_lessons.course import SETUP_CELL, colab_url, kernel_environment, notebook_client_class
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -56,11 +55,7 @@ def test_notebook_runs_in_fast_mode(path, tmp_path):
 
     NotebookClient = notebook_client_class()
 
-    saved = {k: os.environ.get(k) for k in ("WGAN_LESSONS_FAST", "MPLBACKEND", "OMP_NUM_THREADS")}
-    os.environ["WGAN_LESSONS_FAST"] = "1"  # the kernel inherits these
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    os.environ["OMP_NUM_THREADS"] = "1"  # one torch thread per kernel: two threads crawl beside pytest
-    try:
+    with kernel_environment(fast=True):  # the kernels inherit fast mode, Agg and one torch thread
         for attempt in range(1, ATTEMPTS + 1):
             nb = nbformat.read(path, as_version=4)
             client = NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3",
@@ -74,12 +69,6 @@ def test_notebook_runs_in_fast_mode(path, tmp_path):
                     raise
                 print(f"\n{path.name}: a cell timed out (attempt {attempt}); retrying", file=sys.stderr)
         SECONDS[path.name] = time.perf_counter() - t0
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
     out = ROOT / "test-artifacts" / "notebooks"

@@ -6,6 +6,9 @@ every notebook's Colab badge and setup cell are the ones built from it.
 
 from __future__ import annotations
 
+import contextlib
+import os
+
 REPO = "wgan-lessons/wgan-lessons"
 REPO_URL = f"https://github.com/{REPO}"
 BRANCH = "main"
@@ -33,6 +36,27 @@ if "google.colab" in sys.modules:  # Colab: install the course package, enable i
 from wgan_lessons.settings import fast_mode, scaled, seed_everything
 seed_everything(0)
 print("fast mode (CI):", fast_mode())"""
+
+
+@contextlib.contextmanager
+def kernel_environment(fast: bool, one_thread: bool | None = None):
+    """Environment variables that the kernels started inside the block inherit: fast mode on or off,
+    matplotlib's Agg backend (unless one is set), and, by default in fast mode, one torch thread per
+    kernel (two OpenMP threads crawl beside a test runner on a 2-core machine). Restored afterwards."""
+    names = ("WGAN_LESSONS_FAST", "MPLBACKEND", "OMP_NUM_THREADS")
+    saved = {k: os.environ.get(k) for k in names}
+    os.environ["WGAN_LESSONS_FAST"] = "1" if fast else "0"
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    if fast if one_thread is None else one_thread:
+        os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 class SlicedPollMixin:
