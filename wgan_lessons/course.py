@@ -25,7 +25,8 @@ def colab_badge(notebook: str) -> str:
 
 
 #: The first code cell of every lesson. Locally it only imports; on Colab it installs POT and
-#: this package from the repository, and turns on Colab's widget manager for the sliders.
+#: this package from the repository, and turns on Colab's widget manager for the sliders. It says
+#: what the "fast mode" line means (tests/test_notebooks.py checks every lesson uses this cell).
 SETUP_CELL = f"""# Setup: runs locally and on Colab.
 import sys
 if "google.colab" in sys.modules:  # Colab: install the course package, enable ipywidgets
@@ -35,7 +36,11 @@ if "google.colab" in sys.modules:  # Colab: install the course package, enable i
 
 from wgan_lessons.settings import fast_mode, scaled, seed_everything
 seed_everything(0)
-print("fast mode (CI):", fast_mode())"""
+# Fast mode is for the course's automatic tests (they set WGAN_LESSONS_FAST=1): every long run
+# shrinks to a few steps, so the numbers printed then do not match the text. As a learner you
+# have it off, and every number the text quotes is measured by the cells you run.
+print("fast mode:", fast_mode(), "(the test setting: tiny runs whose numbers do not match the text)"
+      if fast_mode() else "(off: full runs, the numbers the text quotes)")"""
 
 
 @contextlib.contextmanager

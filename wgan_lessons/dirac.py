@@ -35,7 +35,7 @@ import torch
 
 from wgan_lessons import losses
 
-__all__ = ["dirac_gan_field", "dirac_gan_trajectory"]
+__all__ = ["dirac_gan_field", "dirac_gan_trajectory", "path_summary"]
 
 _G_LOSSES = {
     "gan": losses.gan_generator_loss_saturating,
@@ -116,3 +116,24 @@ def dirac_gan_trajectory(theta0: float = 1.0, psi0: float = 1.0, lr: float = 0.1
             t, p = t - lr * g_t, p - lr * g_p
         path.append((t.item(), p.item()))
     return np.array(path)
+
+
+def path_summary(path) -> dict:
+    """How a Dirac-GAN path (steps + 1, 2) of (theta, psi) ends, in its distance r = ||(theta, psi)||_2
+    to the equilibrium (0, 0): ``start`` (r at step 0), ``late_min`` and ``late_max`` (the smallest and
+    largest r over the last half of the steps), ``end`` (r at the last step) and ``turns`` (how many
+    times the path winds around (0, 0), from the unwrapped angle). A path that converges has
+    ``end`` near 0; one that circles has ``late_min`` near ``late_max``; one that spirals outwards has
+    ``end > start``.
+
+    Raises:
+        ValueError: ``path`` is not an (n, 2) array with n >= 2.
+    """
+    path = np.asarray(path, dtype=np.float64)
+    if path.ndim != 2 or path.shape[1] != 2 or len(path) < 2:
+        raise ValueError(f"path must be an (n, 2) array of (theta, psi) with n >= 2, got shape {path.shape}")
+    r = np.hypot(path[:, 0], path[:, 1])
+    late = r[len(r) // 2:]
+    angle = np.unwrap(np.arctan2(path[:, 1], path[:, 0]))
+    return {"start": float(r[0]), "late_min": float(late.min()), "late_max": float(late.max()),
+            "end": float(r[-1]), "turns": float(abs(angle[-1] - angle[0]) / (2 * np.pi))}

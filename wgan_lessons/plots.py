@@ -9,7 +9,8 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["new_figure", "critic_grid", "plot_samples", "plot_history", "plot_image_grid", "plot_mode_occupancy", "LiveView"]
+__all__ = ["new_figure", "critic_grid", "plot_samples", "plot_history", "plot_image_grid", "plot_mode_occupancy", "plot_dirac_path",
+           "LiveView"]
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, size: float = 4.0):
@@ -115,6 +116,30 @@ def plot_mode_occupancy(ax, steps, counts, title: str | None = "which modes the 
     if title:
         ax.set_title(title)
     return im
+
+
+def plot_dirac_path(ax, path, field=None, title: str | None = None, lim: float | None = None):
+    """A Dirac-GAN path (steps + 1, 2) of (theta, psi) with its start (dot) and the equilibrium (0, 0)
+    (red star), over the gradient field ``field = (theta_grid, psi_grid, v_theta, v_psi)`` when given
+    (from :func:`wgan_lessons.dirac.dirac_gan_field`). The view is [-lim, lim]^2 (default: the path's
+    extent, at least 1.5); a path that leaves it is clipped by the axes, and the title says so."""
+    path = np.asarray(path, dtype=float)
+    if field is not None:
+        th, ps, vt, vp = field
+        ax.quiver(th, ps, vt, vp, color="0.6")
+    ext = float(np.abs(path).max()) if np.isfinite(path).all() else np.inf
+    if lim is None:
+        lim = max(1.5, min(ext, 1e3) * 1.1)
+    ax.plot(path[:, 0], path[:, 1], lw=0.8)
+    ax.plot(path[0, 0], path[0, 1], "o", ms=4, color="tab:blue")
+    ax.plot([0], [0], "r*", ms=10)
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_xlabel("θ (generator)")
+    ax.set_ylabel("ψ (discriminator)")
+    if title:
+        ax.set_title(title + ("  (leaves the view)" if ext > lim else ""), fontsize=9)
 
 
 class LiveView:
