@@ -71,3 +71,26 @@ def test_optimal_discriminator_numerical_and_mistakes():
     assert "outside [0, 1]" in str(check_optimal_discriminator(lambda pr, pg: np.log(pr / pg)))
     assert "shape" in str(check_optimal_discriminator(lambda pr, pg: 0.5))
     assert not check_optimal_discriminator(lambda pr, pg: np.full_like(pr, 0.5)).passed
+
+
+def test_optimal_discriminator_with_adams_default_learning_rate_gets_the_lesson_hint():
+    """Lesson 01, Exercise 1 says: Adam at its default lr 1e-3 is still 0.17 off after 2000 steps (the tail
+    logits need |log(p_r/p_g)| ~ 7), lr 0.1 and 500 steps pass. The checker's hint says the same."""
+    def adam(lr, steps):
+        def fn(pr, pg):
+            pr, pg = torch.tensor(pr), torch.tensor(pg)
+            logit = torch.zeros_like(pr, requires_grad=True)
+            opt = torch.optim.Adam([logit], lr=lr)
+            for _ in range(steps):
+                v = (pr * F.logsigmoid(logit) + pg * F.logsigmoid(-logit)).sum()
+                opt.zero_grad()
+                (-v).backward()
+                opt.step()
+            return torch.sigmoid(logit).detach().numpy()
+        return fn
+
+    slow = check_optimal_discriminator(adam(1e-3, 2000))
+    assert not slow.passed
+    msg = str(slow)
+    assert "largest error is 0.169" in msg and "7.1" in msg and "lr = 0.1" in msg, msg
+    assert check_optimal_discriminator(adam(0.1, 500)).passed

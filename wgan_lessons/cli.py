@@ -195,6 +195,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     summary = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()
                         if k in ("modes", "hq_fraction", "reverse_kl", "w1", "train_seconds"))
+    if "hq_fraction" in metrics:
+        from wgan_lessons.metrics import HQ_PERFECT
+
+        summary += f" (a perfect sampler: hq_fraction={HQ_PERFECT:.4g})"
     print(f"wrote {out}/: {' '.join(RUN_FILES)}\n{summary}")
     if trainer.stop_reason:
         print(trainer.stop_reason, file=sys.stderr)

@@ -329,7 +329,8 @@ def _show(v) -> str:
     return repr(_scalar(v)) if not isinstance(v, tuple) else repr(tuple(_scalar(x) for x in v))
 
 
-HISTORY_KEYS = ("step", "loss_d", "loss_g", "w_estimate", "penalty", "grad_norm", "d_real", "d_fake", "seconds")
+HISTORY_KEYS = ("step", "loss_d", "loss_g", "w_estimate", "penalty", "grad_norm", "d_real", "d_fake", "g_grad_norm",
+                "seconds")
 
 
 class Trainer:
@@ -347,7 +348,9 @@ class Trainer:
         history: dict of lists, recorded every ``log_every`` generator steps: ``step``,
             ``loss_d`` (critic loss incl. penalty), ``loss_g``, ``w_estimate`` (= -(E_g f - E_r f),
             the critic's W1 estimate; NaN for gan/nsgan), ``penalty``, ``grad_norm`` (mean per-sample
-            ||grad_x f|| at interpolates), ``d_real``/``d_fake`` (mean critic outputs), ``seconds``.
+            ||grad_x f|| at interpolates), ``d_real``/``d_fake`` (mean critic outputs: logits for
+            gan/nsgan), ``g_grad_norm`` (||grad_phi L_G||_2 over all generator parameters phi, of the
+            last generator step: 0 when the generator's gradient vanished), ``seconds``.
         step: generator steps done so far.
         stop_reason: None, or why training stopped early (e.g. a NaN loss).
     """
@@ -598,9 +601,11 @@ class Trainer:
         x_hat = losses.interpolate(c["real"], c["fake"], self._observer_rng(1))
         with _eval_mode(self.critic):
             grad_norm = losses.critic_grad_norm(self.critic, x_hat).mean().item()
+        g_grads = [p.grad.detach().float().norm() for p in self.generator.parameters() if p.grad is not None]
+        g_grad_norm = float(torch.stack(g_grads).norm()) if g_grads else float("nan")  # of the last G step
         row = {"step": self.step, "loss_d": c["loss_d"].item(), "loss_g": loss_g, "w_estimate": c["w_estimate"].item(),
                "penalty": c["penalty"].item(), "grad_norm": grad_norm, "d_real": c["d_real"].item(),
-               "d_fake": c["d_fake"].item(), "seconds": self.elapsed}
+               "d_fake": c["d_fake"].item(), "g_grad_norm": g_grad_norm, "seconds": self.elapsed}
         for k in HISTORY_KEYS:
             self.history[k].append(row[k])
         if all(torch.isfinite(p).all() for p in self.generator.parameters()) and \

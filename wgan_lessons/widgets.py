@@ -34,7 +34,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from wgan_lessons.metrics import exact_w1, mode_coverage
+from wgan_lessons.metrics import HQ_PERFECT, exact_w1, mode_coverage
 from wgan_lessons.presets import PRESETS, get_preset
 from wgan_lessons.train import METHODS, TrainConfig, Trainer
 
@@ -397,9 +397,11 @@ class TrainingLab:
         parts = [f"<b>{self.title}</b>" if self.title else "",
                  f"step {t.step}/{t.config.steps}", f"{t.elapsed:.1f} s training"]
         if m.get("modes") and m["modes"][-1] == m["modes"][-1]:
-            parts.append(f"modes {m['modes'][-1]}, HQ {100 * m['hq_fraction'][-1]:.0f}%")
+            parts.append(f"modes {m['modes'][-1]}, HQ {100 * m['hq_fraction'][-1]:.0f}% "
+                         f"(a perfect sampler: {100 * HQ_PERFECT:.1f}%)")
         if m.get("exact_w1"):
-            parts.append(f"exact W1 {m['exact_w1'][-1]:.3f}")
+            parts.append(f"exact W1 {m['exact_w1'][-1]:.3f} (on {self.eval_samples} samples, so never 0: "
+                         f"lesson 01 measures its floor)")
         if t.stop_reason:
             parts.append(f"<span style='color:#b00'>{t.stop_reason}</span>")
         if getattr(self, "_hidden_note", None):
