@@ -68,3 +68,22 @@ def test_evaluate_samples_keys():
                                    generator=torch.Generator().manual_seed(2))
     assert {"modes", "hq_fraction", "reverse_kl", "w1"} <= set(out)
     assert out["modes"] == 8 and 0 < out["w1"] < 0.3  # finite-sample W1 of two 500-point draws is ~0.18
+
+
+def test_w1_floor_is_zero_for_a_point_mass_and_shrinks_with_n():
+    import torch
+
+    from wgan_lessons.data import ring8
+    from wgan_lessons.metrics import w1_floor
+
+    class PointMass:
+        def sample(self, n, generator=None):
+            return torch.zeros(n, 2)
+
+    assert w1_floor(PointMass(), 50)["mean"] == 0.0
+    state = torch.get_rng_state()
+    small, large = w1_floor(ring8(), 200, repeats=3), w1_floor(ring8(), 800, repeats=3)
+    assert torch.equal(state, torch.get_rng_state())  # the global stream is not touched
+    assert 0.08 < small["mean"] < 0.3 and large["mean"] < small["mean"], (small, large)
+    with pytest.raises(ValueError, match="n"):
+        w1_floor(ring8(), 1)

@@ -154,3 +154,16 @@ def test_update_hparams_live():
         t.update_hparams(method="gan")
     with pytest.raises(ValueError, match="n_critic"):
         t.update_hparams(n_critic=0)
+
+
+def test_history_records_the_generators_gradient_norm_of_the_last_step():
+    import torch
+
+    from wgan_lessons.train import Trainer, TrainConfig
+
+    tr = Trainer(TrainConfig(method="nsgan", data="ring8", steps=3, log_every=1, batch_size=32, g_width=16,
+                             d_width=16, device="cpu", precision="fp32"), progress=False)
+    tr.run()
+    want = torch.cat([p.grad.flatten() for p in tr.generator.parameters()]).norm()
+    torch.testing.assert_close(torch.tensor(tr.history["g_grad_norm"][-1]), want)
+    assert len(tr.history["g_grad_norm"]) == 3 and all(v > 0 for v in tr.history["g_grad_norm"])
