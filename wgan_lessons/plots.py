@@ -100,9 +100,13 @@ def plot_image_grid(ax, images, nrow: int | None = None, title: str | None = Non
         ax.set_title(title)
 
 
-def plot_mode_occupancy(ax, steps, counts, title: str | None = "which modes the generator covers"):
-    """Mode hopping at a glance: a (modes x time) image of the share of high-quality samples
-    at each mode centre, from ``TrainingLab.metrics['step']`` and ``['counts']``."""
+def plot_mode_occupancy(ax, steps, counts, title: str | None = "which modes the generator covers", centers=None,
+                        colorbar: bool = True):
+    """Mode hopping at a glance: a (modes x time) image of the share of the high-quality samples at
+    each mode centre, from ``TrainingLab.metrics['step']`` and ``['counts']`` (or ``measure_presets``'s
+    ``tracked_steps`` and ``counts``). With ``centers`` (K, 2) each row is labelled with its mode's
+    position (its angle on the ring, or its coordinates); ``colorbar`` adds the colour scale.
+    Returns the image (or None when there is no data)."""
     c = np.asarray([row for row in counts if len(row)], dtype=float)  # (T, K)
     s = [st for st, row in zip(steps, counts) if len(row)]
     if c.size == 0:
@@ -112,7 +116,20 @@ def plot_mode_occupancy(ax, steps, counts, title: str | None = "which modes the 
     im = ax.imshow(share.T, aspect="auto", origin="lower", cmap="magma", vmin=0, vmax=1,
                    extent=(s[0], s[-1] if len(s) > 1 else s[0] + 1, -0.5, c.shape[1] - 0.5), interpolation="nearest")
     ax.set_xlabel("generator step")
-    ax.set_ylabel("mode index")
+    ax.set_ylabel("mode")
+    k = c.shape[1]
+    if centers is not None:
+        xy = np.asarray(centers, dtype=float)
+        radius = np.hypot(xy[:, 0], xy[:, 1])
+        if np.allclose(radius, radius.mean(), rtol=1e-3):  # a ring: label by angle
+            labels = [f"{i}: {np.degrees(np.arctan2(y, x)) % 360:.0f}°" for i, (x, y) in enumerate(xy)]
+        else:
+            labels = [f"{i}: ({x:.1f}, {y:.1f})" for i, (x, y) in enumerate(xy)]
+        ax.set_yticks(range(k), labels, fontsize=7)
+    else:
+        ax.set_yticks(range(k))
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, label="share of the HQ samples")
     if title:
         ax.set_title(title)
     return im

@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 
 from wgan_lessons.train import TrainConfig
 
-__all__ = ["Preset", "PRESETS", "get_preset", "measure_presets", "mode_hops", "claims_table"]
+__all__ = ["Preset", "PRESETS", "METHOD_FIELDS", "CONTRASTED", "differences", "get_preset", "measure_presets",
+           "covered_modes", "mode_hops", "claims_table"]
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,14 @@ class Preset:
     config: TrainConfig
 
 
-#: What the presets share: data, networks, noise and learning rates. The WGAN-GP presets use the
-#: issue-10 recipe (width 256, lr 1e-3 decaying linearly, 3 critic steps, bfloat16 autocast where the
-#: CPU has AMX, float32 elsewhere). The mode-collapse preset keeps the settings lesson 01 measured
-#: it with (5 discriminator steps, batch 128, 600 steps, a constant learning rate); matching every
-#: setting but the method is the open issue 12.
+#: The fields that belong to a training *method* (its loss, its constraint or penalty, how many
+#: critic steps it takes, its optimiser). Contrasted presets may differ in these and nothing else.
+METHOD_FIELDS = ("method", "n_critic", "lambda_gp", "clip_value", "optimizer", "betas")
+
+#: What every preset shares: the data, the networks, the noise, the number of steps, the batch size
+#: and the learning rates with their schedule (1e-3 for both networks, decaying linearly to 0), and
+#: the precision (bfloat16 autocast where the CPU has AMX, float32 elsewhere). The WGAN-GP settings
+#: are the issue-10 recipe (width 256, 3 critic steps, lambda 0.1).
 _COMMON = dict(data="ring8", steps=1000, batch_size=256, lr_g=1e-3, lr_d=1e-3, lr_schedule="linear",
                g_width=256, d_width=256, g_depth=3, d_depth=3, z_dim=2, log_every=10, precision="auto")
 _WGAN_GP = dict(method="wgan-gp", n_critic=3, lambda_gp=0.1, betas=(0.5, 0.9))
@@ -37,16 +41,22 @@ PRESETS: dict[str, Preset] = {
     for p in [
         Preset(
             "mode-collapse",
-            "the original minimax GAN (saturating loss) on ring8 with the same networks; its discriminator is "
-            "trained 5x per generator step at a constant learning rate, on batches of 128, for 600 steps: "
-            "the generator fails to cover the modes",
-            TrainConfig(method="gan", n_critic=5, betas=(0.5, 0.999),
-                        **{**_COMMON, "steps": 600, "batch_size": 128, "lr_schedule": "constant"}),
+            "the non-saturating GAN (Goodfellow et al. 2014, section 3) on ring8, one discriminator step per "
+            "generator step and Adam with PyTorch's default betas (0.9, 0.999); everything else as "
+            "stable-wgan-gp: the generator piles its samples onto a few modes",
+            TrainConfig(method="nsgan", n_critic=1, betas=(0.9, 0.999), **_COMMON),
+        ),
+        Preset(
+            "saturated-gan",
+            "the original minimax GAN (saturating generator loss) on ring8, its discriminator trained 5x per "
+            "generator step, Adam betas (0.5, 0.999); everything else as stable-wgan-gp: the discriminator "
+            "wins and the generator's gradient vanishes (Arjovsky and Bottou 2017)",
+            TrainConfig(method="gan", n_critic=5, betas=(0.5, 0.999), **_COMMON),
         ),
         Preset(
             "stable-wgan-gp",
-            "WGAN-GP (lambda 0.1, 3 critic steps) on ring8 with the same data, networks and settings: "
-            "it covers all 8 modes",
+            "WGAN-GP (lambda 0.1, 3 critic steps, Adam betas (0.5, 0.9)) on ring8 with the same data, "
+            "networks, steps, batch and learning rates: it covers all 8 modes",
             TrainConfig(**_WGAN_GP, **_COMMON),
         ),
         Preset(
@@ -57,6 +67,19 @@ PRESETS: dict[str, Preset] = {
         ),
     ]
 }
+
+#: The presets lesson 01 contrasts: they differ only in :data:`METHOD_FIELDS`.
+CONTRASTED = ("mode-collapse", "saturated-gan", "stable-wgan-gp")
+
+
+def differences(a: str, b: str) -> dict:
+    """``{field: (value in a, value in b)}`` for every TrainConfig field where presets ``a`` and ``b``
+    differ (after resolving method defaults), e.g. to list what "one change" really changes."""
+    from dataclasses import fields
+
+    ca, cb = get_preset(a).resolved(), get_preset(b).resolved()
+    return {f.name: (getattr(ca, f.name), getattr(cb, f.name)) for f in fields(ca)
+            if getattr(ca, f.name) != getattr(cb, f.name)}
 
 
 def get_preset(name: str, **overrides) -> TrainConfig:
@@ -72,10 +95,13 @@ def measure_presets(names=("mode-collapse", "stable-wgan-gp"), seeds=(0, 1, 2, 3
                     steps: int | None = None, w1: bool = True, progress: bool = True,
                     track_every: int | None = 100) -> list[dict]:
     """Train each preset once per seed (on the CPU, so the numbers are reproducible) and measure
-    it: modes, hq_fraction, reverse_kl, exact w1 and seconds at the end, and, every ``track_every``
-    generator steps, which modes the generator covers (``covered``: a list of sorted mode index
-    lists, 500 samples each) and how often that set changed (``hops``: mode hopping). ``steps``
-    overrides the preset's (fast mode). Returns one dict per run; ``seconds`` is training time only."""
+    it: modes, hq_fraction, reverse_kl, exact w1 and seconds at the end, the last recorded
+    ``g_grad_norm`` and ``d_fake`` (the generator's gradient norm and the mean discriminator output
+    on fakes), and, every ``track_every`` generator steps (``tracked_steps``), the HQ samples per mode
+    of 500 samples (``counts``), the modes held (``held``: at least 10% of the HQ samples, see
+    :func:`covered_modes`) and how often the generator let go of a held mode (``hops``, see
+    :func:`mode_hops`). ``steps`` overrides the preset's (fast mode). Returns one dict per run;
+    ``seconds`` is training time only."""
     import time
 
     from tqdm.auto import tqdm
@@ -92,7 +118,7 @@ def measure_presets(names=("mode-collapse", "stable-wgan-gp"), seeds=(0, 1, 2, 3
         if steps is not None:
             overrides["steps"] = steps
         tr = Trainer(get_preset(name, **overrides), progress=False)
-        covered, seconds = [], 0.0
+        counts, tracked, seconds = [], [], 0.0
         every = track_every or tr.config.steps
         while not tr.done:
             t0 = time.perf_counter()
@@ -100,7 +126,8 @@ def measure_presets(names=("mode-collapse", "stable-wgan-gp"), seeds=(0, 1, 2, 3
             seconds += time.perf_counter() - t0
             if track_every:
                 cov = mode_coverage(tr.sample(500, seed=10_000 + tr.step), tr.dist.centers, tr.dist.std)
-                covered.append([k for k, c in enumerate(cov["counts"]) if c > 0])
+                counts.append(cov["counts"])
+                tracked.append(tr.step)
             if tr.stop_reason:
                 break
         if w1:
@@ -109,17 +136,31 @@ def measure_presets(names=("mode-collapse", "stable-wgan-gp"), seeds=(0, 1, 2, 3
             m = mode_coverage(tr.sample(n_samples), tr.dist.centers, tr.dist.std)
             m["w1"] = float("nan")
         rows.append({"preset": name, "seed": seed, "modes": m["modes"], "hq_fraction": m["hq_fraction"],
-                     "reverse_kl": m["reverse_kl"], "w1": m["w1"], "seconds": seconds, "covered": covered,
-                     "hops": mode_hops(covered)})
+                     "reverse_kl": m["reverse_kl"], "w1": m["w1"], "seconds": seconds, "tracked_steps": tracked,
+                     "counts": counts, "held": [covered_modes(c) for c in counts], "hops": mode_hops(counts),
+                     "g_grad_norm": tr.history["g_grad_norm"][-1], "d_fake": tr.history["d_fake"][-1]})
     return rows
 
 
-def mode_hops(covered: list) -> int:
-    """How many times the set of covered modes changed between consecutive measurements, counting
-    only measurements where some mode is covered: 0 for a generator that stays on the same modes,
-    and > 0 when it moves from mode to mode (mode hopping, Metz et al. 2017, Figure 1)."""
-    sets = [tuple(c) for c in covered if len(c)]
-    return sum(a != b for a, b in zip(sets, sets[1:]))
+def covered_modes(counts, share: float = 0.1) -> list:
+    """The modes that hold at least ``share`` of the high-quality samples of one measurement
+    (``counts``: HQ samples per mode, as :func:`wgan_lessons.metrics.mode_coverage` returns them);
+    [] when no sample is high quality. A stray HQ sample does not make a mode "held"."""
+    total = sum(counts)
+    return [k for k, c in enumerate(counts) if total and c >= share * total]
+
+
+def mode_hops(counts_over_time, share: float = 0.1) -> int:
+    """Mode hopping (Metz et al. 2017, Figure 1), counted: how many times, between consecutive
+    measurements, the generator *let go of* a mode it held (a mode with at least ``share`` of the HQ
+    samples that then falls below it), counting only measurements where some mode is held.
+    A generator that spreads onto more and more modes (ramp-up) or stays on the same ones scores 0;
+    one that moves its samples from mode 3 to mode 5 scores 1.
+
+    ``counts_over_time``: one list of HQ counts per mode per measurement (``measure_presets``'s
+    ``counts``)."""
+    sets = [set(c) for c in (covered_modes(row, share) for row in counts_over_time) if c]
+    return sum(bool(a - b) for a, b in zip(sets, sets[1:]))
 
 
 def claims_table(rows: list[dict]) -> str:
