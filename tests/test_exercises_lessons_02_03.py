@@ -8,9 +8,12 @@ import ot
 import pytest
 import torch
 
+from wgan_lessons.transport import wasserstein_1d as T_w1d
+
 from wgan_lessons.exercises.base import CheckResult
 from wgan_lessons.exercises.lesson02 import check_w1_from_cdfs, check_w1_sorted
-from wgan_lessons.exercises.lesson03 import check_cost_matrix, check_parallel_lines, check_wasserstein_pot
+from wgan_lessons.exercises.lesson03 import (check_cost_matrix, check_parallel_lines, check_sliced_w,
+                                             check_wasserstein_pot)
 
 
 def stub(*args, **kwargs):
@@ -166,7 +169,88 @@ def test_wasserstein_pot_stub():
     _assert_fails(check_wasserstein_pot(stub), "Not implemented yet")
 
 
-# ----------------------------------------------------------------------------- lesson 03: parallel lines
+# ----------------------------------------------------------------------------- lesson 03: sliced W by hand
+
+
+def _sw_right(x, y, directions, p):
+    px, py = np.sort(x @ directions.T, axis=0), np.sort(y @ directions.T, axis=0)
+    return np.mean(np.mean(np.abs(px - py) ** p, axis=0)) ** (1 / p)
+
+
+def _sw_parts(x, y, directions, p):
+    """(W_p^p per direction, W1 per direction), both (K,)."""
+    gaps = np.abs(np.sort(x @ directions.T, axis=0) - np.sort(y @ directions.T, axis=0))
+    return np.mean(gaps ** p, axis=0), np.mean(gaps, axis=0)
+
+
+def test_sliced_w_reference_is_the_numpy_formula():
+    from wgan_lessons.exercises.lesson03 import _SW_CASES, _clouds, _directions, _sliced_reference
+
+    for n, k, p, seed in _SW_CASES:
+        x, y = _clouds(n, n, 2, seed)
+        d = _directions(k, seed)
+        assert d.shape == (k, 2)
+        torch.testing.assert_close(torch.tensor(np.linalg.norm(d, axis=1)), torch.ones(k, dtype=torch.float64))
+        torch.testing.assert_close(torch.tensor(_sliced_reference(x, y, d, p), dtype=torch.float64),
+                                   torch.tensor(_sw_right(x, y, d, p), dtype=torch.float64))
+
+
+def test_sliced_w_accepts_correct_forms():
+    _assert_passes(check_sliced_w(_sw_right))
+    # with POT's 1-D solver, which returns W_p^p: averaged as it is, then one root
+    _assert_passes(check_sliced_w(lambda x, y, d, p: np.mean([ot.wasserstein_1d(x @ t, y @ t, p=p) for t in d])
+                                  ** (1 / p)))
+    _assert_passes(check_sliced_w(lambda x, y, d, p: ot.sliced_wasserstein_distance(x, y, p=p, projections=d.T)))
+    _assert_passes(check_sliced_w(lambda x, y, d, p: torch.stack(  # a torch scalar, a loop over directions
+        [(torch.tensor(x @ t).sort().values - torch.tensor(y @ t).sort().values).abs().pow(p).mean() for t in d])
+        .mean() ** (1 / p)))
+
+
+def test_sliced_w_learner_cannot_change_the_problem():
+    def clobbers(x, y, d, p):  # overwrites its inputs after computing the right value
+        value = _sw_right(x, y, d, p)
+        x[:], y[:], d[:] = 0.0, 0.0, 0.0
+        return value
+
+    _assert_passes(check_sliced_w(clobbers))
+
+
+@pytest.mark.parametrize("wrong, fragment", [
+    (lambda x, y, d, p: np.mean(_sw_parts(x, y, d, p)[0] ** (1 / p)), "averaged W_p over the directions"),
+    (lambda x, y, d, p: np.mean([float(T_w1d(x @ t, y @ t, p=p)) for t in d]), "averaged W_p over the directions"),
+    (lambda x, y, d, p: np.mean(_sw_parts(x, y, d, p)[0]), "without the final root"),
+    (lambda x, y, d, p: np.mean(_sw_parts(x, y, d, p)[0] ** (1 / p)) ** (1 / p), "root twice"),
+    (lambda x, y, d, p: np.mean(np.abs(x @ d.T - y @ d.T) ** p) ** (1 / p), "sort each projected cloud"),
+    (lambda x, y, d, p: np.sum(_sw_parts(x, y, d, p)[0]) ** (1 / p), "summed"),
+    (lambda x, y, d, p: np.max(_sw_parts(x, y, d, p)[0]) ** (1 / p), "max-sliced"),
+    (lambda x, y, d, p: ot.emd2([], [], ot.dist(x, y, metric="euclidean") ** p) ** (1 / p), "exact W_p"),
+    (lambda x, y, d, p: np.mean([ot.wasserstein_1d(x @ t, y @ t) for t in d]) ** (1 / p), "pass p="),
+    (lambda x, y, d, p: np.mean(_sw_parts(x, y, d, p)[1]), "average 1-D W1 whatever p is"),
+    (lambda x, y, d, p: ot.sliced_wasserstein_distance(x, y, n_projections=len(d), p=p, seed=0),
+     "does not change when the directions do"),
+    (lambda x, y, d, p: _sw_right(x, y, d, p) * 1.01, "does not match"),
+])
+def test_sliced_w_names_the_mistake(wrong, fragment):
+    _assert_fails(check_sliced_w(wrong), fragment)
+
+
+def test_sliced_w_stub_errors_and_types():
+    _assert_fails(check_sliced_w(stub), "Not implemented yet")
+    _assert_fails(check_sliced_w(lambda x, y, d, p: x @ d), "raised an error")  # (n, 2) @ (K, 2): wrong orientation
+    _assert_fails(check_sliced_w(lambda x, y, d, p: None), "return")
+    _assert_fails(check_sliced_w(lambda x, y, d, p: _sw_parts(x, y, d, p)[0]), "shape")
+
+
+def test_sliced_w_leaves_the_random_state_alone():
+    np.random.seed(123)
+    expected = np.random.rand()
+    np.random.seed(123)
+    check_sliced_w(lambda x, y, d, p: _sw_right(x, y, d, p) + np.random.rand() * 0)
+    assert np.random.rand() == expected
+
+
+# ----------------------------------------------------------------------------- lesson 03: parallel lines (no
+# longer an exercise of the lesson; the checker stays for teachers who used it)
 
 
 def _lines_right(theta):
@@ -212,7 +296,7 @@ def test_parallel_lines_stub():
 
 NOTEBOOKS = {"02_wasserstein_1d.ipynb": {"w1_sorted": "check_w1_sorted", "w1_from_cdfs": "check_w1_from_cdfs"},
              "03_wasserstein_2d.ipynb": {"cost_matrix": "check_cost_matrix", "wasserstein_pot": "check_wasserstein_pot",
-                                         "parallel_lines_divergences": "check_parallel_lines"}}
+                                         "sliced_w": "check_sliced_w"}}
 
 
 @pytest.mark.parametrize("name", sorted(NOTEBOOKS))

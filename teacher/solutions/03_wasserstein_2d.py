@@ -23,9 +23,12 @@ def wasserstein_pot(x, y, p):
     return float(ot.emd2([], [], cost)) ** (1 / p)
 
 
-def parallel_lines_divergences(theta):
-    # WGAN paper, Example 1: P_0 = law of (0, Z), P_theta = law of (theta, Z), Z ~ U[0, 1].
-    # Every point moves by |theta|; for theta != 0 the supports are disjoint.
-    if theta == 0:
-        return {"W": 0.0, "JS": 0.0, "KL": 0.0, "TV": 0.0}
-    return {"W": abs(theta), "JS": float(np.log(2)), "KL": np.inf, "TV": 1.0}
+def sliced_w(x, y, directions, p):
+    # Column k of x @ directions.T holds every point's projection on theta_k: (n, K).
+    proj_x = np.sort(x @ directions.T, axis=0)
+    proj_y = np.sort(y @ directions.T, axis=0)
+    # In 1-D the optimal plan pairs sorted with sorted (lesson 02), each point of mass 1/n:
+    # W_p^p along direction k is the mean of |gap|^p down column k.
+    wpp = np.mean(np.abs(proj_x - proj_y) ** p, axis=0)  # (K,)
+    # Average W_p^p over the directions, then one 1/p-th root.
+    return float(np.mean(wpp) ** (1 / p))

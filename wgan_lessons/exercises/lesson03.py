@@ -2,7 +2,10 @@
 
 - :func:`check_cost_matrix`: the ground cost C_ij = ||x_i - y_j||_2^p (and POT's squared default trap).
 - :func:`check_wasserstein_pot`: W_p between two point clouds with ``ot.emd2`` (cost, then the root).
-- :func:`check_parallel_lines`: the WGAN paper's Example 1, W / JS / KL / TV as functions of theta.
+- :func:`check_sliced_w`: the sliced W_p of two point clouds along given directions, by hand
+  (project, sort, average W_p^p over the directions, then the root), against POT.
+- :func:`check_parallel_lines`: the WGAN paper's Example 1, W / JS / KL / TV as functions of theta
+  (no longer an exercise of the lesson; kept for teachers who used it).
 
 Each checker runs the learner's function on seeded cases, never raises, and, when the answer
 is wrong, says which common mistake the value matches.
@@ -17,7 +20,7 @@ import numpy as np
 from wgan_lessons.exercises.base import CheckResult, call_learner, failed, learner_array, passed
 from wgan_lessons.exercises.lesson02 import _as_float, _close, _diagnose
 
-__all__ = ["check_cost_matrix", "check_wasserstein_pot", "check_parallel_lines"]
+__all__ = ["check_cost_matrix", "check_wasserstein_pot", "check_sliced_w", "check_parallel_lines"]
 
 
 def _as_array(value):
@@ -121,6 +124,105 @@ def check_wasserstein_pot(fn) -> CheckResult:
         ]
         return _diagnose(w, ref, candidates, rtol, atol, f"case n={n}, m={m}, p={p}", f"W_{p}")
     return passed(f"Correct: your W_p matches the exact solver on {len(_W_CASES)} cases (p = 1, 2, 3).")
+
+
+# ----------------------------------------------------------------------------- sliced W by hand
+
+_SW_CASES = ((12, 3, 2, 0), (20, 7, 1, 1), (15, 5, 3, 2), (25, 10, 2, 3))  # (n, K directions, p, seed)
+
+
+def _directions(k: int, seed: int) -> np.ndarray:
+    """K unit vectors in the plane, one per row, shape (K, 2)."""
+    theta = np.random.default_rng(1000 + seed).normal(size=(k, 2))
+    return theta / np.linalg.norm(theta, axis=1, keepdims=True)
+
+
+def _sliced_reference(x, y, directions, p) -> float:
+    """POT's sliced W_p with the given directions (``projections`` is (d, K): one column per direction)."""
+    import ot
+
+    return float(ot.sliced_wasserstein_distance(x, y, p=p, projections=directions.T))
+
+
+def check_sliced_w(fn) -> CheckResult:
+    """Check ``fn(x, y, directions, p) -> float``: the sliced W_p along the given directions,
+
+        SW_p = ( (1/K) sum_k W_p^p(x theta_k, y theta_k) )^(1/p),
+
+    for two clouds ``x`` and ``y`` of the same size, shape (n, 2), uniform weights, and
+    ``directions`` of shape (K, 2), one unit vector theta_k per row. The reference is POT's
+    ``ot.sliced_wasserstein_distance(x, y, p=p, projections=directions.T)``.
+    """
+    from wgan_lessons.transport import wasserstein_2d
+
+    rtol, atol = 1e-6, 1e-9
+    below = True
+    for n, k, p, seed in _SW_CASES:
+        x, y = _clouds(n, n, 2, seed)
+        directions = _directions(k, seed)
+        case = f"case n={n}, K={k} directions, p={p}"
+        value, err = call_learner(fn, x.copy(), y.copy(), directions.copy(), p)
+        if err is not None:
+            return err
+        sw, err = _as_float(value)
+        if err is not None:
+            return err
+        ref = _sliced_reference(x, y, directions, p)
+        exact = wasserstein_2d(x, y, p=p)
+        below = below and ref <= exact + 1e-12
+        if _close(sw, ref, rtol, atol):
+            continue
+        px, py = x @ directions.T, y @ directions.T  # (n, K): column k holds the projections on theta_k
+        sx, sy = np.sort(px, axis=0), np.sort(py, axis=0)
+        wpp = np.mean(np.abs(sx - sy) ** p, axis=0)  # (K,) 1-D W_p^p along each direction
+        w1k = np.mean(np.abs(sx - sy), axis=0)  # (K,) 1-D W1 along each direction
+        unsorted = np.mean(np.abs(px - py) ** p, axis=0)
+        root = 1.0 / p
+        mean_of_roots = (
+            "You averaged W_p over the directions (the root taken on each direction, before averaging). "
+            "Sliced W averages W_p^p over the directions and takes the 1/p-th root once, at the end; the "
+            "two orders agree only for p = 1. (wgan_lessons.transport.wasserstein_1d returns W_p, "
+            "ot.wasserstein_1d returns W_p^p.)")
+        candidates = [
+            (np.mean(wpp ** root), mean_of_roots),
+            (np.mean(wpp), f"You returned SW_p^p, the average of W_p^p without the final root: take its "
+                           f"1/p-th root (here p = {p})."),
+            (np.mean(wpp ** root) ** root, "You took the 1/p-th root twice: once on each direction and again "
+                                           "at the end. Average W_p^p over the directions, then take one root."),
+            (np.mean(unsorted) ** root,
+             "You paired the projections in the order of the points. In 1-D the optimal plan matches the "
+             "k-th smallest with the k-th smallest (lesson 02): sort each projected cloud first, along the "
+             "points (axis 0 of x @ directions.T)."),
+            (np.sum(wpp) ** root, "You summed W_p^p over the directions; average it (divide by the number "
+                                  "of directions K), then take the root."),
+            (np.max(wpp) ** root, "You took the largest W_p over the directions (that is the max-sliced "
+                                  "distance); sliced W averages W_p^p over all of them."),
+            (exact, "You returned the exact W_p of the two clouds (ot.emd2), not the sliced distance: project "
+                    "both clouds on each direction, solve each 1-D problem by sorting, then average."),
+            (np.mean(w1k) ** root, f"You computed the 1-D W1 on each direction whatever p is: raise the sorted "
+                                   f"gaps to the power p (ot.wasserstein_1d's p defaults to 1: pass p={p})."),
+            (np.mean(w1k), f"You computed the average 1-D W1 whatever p is: for p = {p} average "
+                           f"|gap|^p over the points, then the directions, then take the 1/p-th root."),
+        ]
+        for cand, message in candidates:
+            if _close(sw, cand, rtol, atol) and not _close(cand, ref, rtol, atol):
+                return failed(message, f"{case}: your value {sw:.6g}, expected SW_{p} = {ref:.6g}")
+        # Does the value depend on the directions at all? Ask again with other directions.
+        other = _directions(k, seed + 100)
+        value2, err = call_learner(fn, x.copy(), y.copy(), other.copy(), p)
+        if err is None:
+            sw2, err2 = _as_float(value2)
+            if err2 is None and _close(sw2, sw, rtol, atol) and not _close(
+                    _sliced_reference(x, y, other, p), ref, rtol, atol):
+                return failed("Your value does not change when the directions do: use the directions passed "
+                              "in (row k of `directions` is the unit vector theta_k; x @ directions.T projects "
+                              "every point on every direction), not directions of your own.",
+                              f"{case}: your value {sw:.6g} for both sets of directions, expected SW_{p} = {ref:.6g}")
+        return failed(f"Your value does not match the reference SW_{p}.",
+                      f"{case}: your value {sw:.6g}, expected SW_{p} = {ref:.6g}")
+    return passed(f"Correct: your sliced W_p matches POT's on {len(_SW_CASES)} cases (p = 1, 2, 3)"
+                  + (", and on each it is at most the exact W_p of the same clouds: a projection never "
+                     "lengthens a distance." if below else "."))
 
 
 # ----------------------------------------------------------------------------- parallel lines
