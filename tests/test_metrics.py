@@ -87,3 +87,17 @@ def test_w1_floor_is_zero_for_a_point_mass_and_shrinks_with_n():
     assert 0.08 < small["mean"] < 0.3 and large["mean"] < small["mean"], (small, large)
     with pytest.raises(ValueError, match="n"):
         w1_floor(ring8(), 1)
+
+
+def test_occupancy_plot_labels_modes_by_angle_and_has_a_colour_bar():
+    from wgan_lessons.data import ring8
+    from wgan_lessons.plots import new_figure, plot_mode_occupancy
+
+    fig, axes = new_figure()
+    ax = axes[0, 0]
+    im = plot_mode_occupancy(ax, [10, 20, 30], [[5] + [0] * 7, [0, 5] + [0] * 6, [0, 0, 5] + [0] * 5],
+                             centers=ring8().centers)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == "0: 0°" and labels[1] == "1: 180°" and labels[2] == "2: 90°", labels
+    assert len(fig.axes) == 2  # the image and its colour bar
+    assert_close(torch.tensor(im.get_array()[:, 1]), torch.tensor([0.0, 1.0] + [0.0] * 6, dtype=torch.float64))

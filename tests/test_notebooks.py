@@ -45,6 +45,7 @@ def test_opens_with_title_goals_time_badge_and_setup(path):
     assert colab_url(path.name) in first.source, "first cell: the Open-in-Colab badge of this notebook"
     low = first.source.lower()
     assert "learning goals" in low and "time" in low, "first cell: learning goals and a time estimate"
+    assert f"solutions/{path.name}" in first.source, "first cell: where learners find the worked solutions"
     assert setup.cell_type == "code" and setup.source.strip() == SETUP_CELL.strip(), \
         "second cell must be wgan_lessons.course.SETUP_CELL exactly"
 

@@ -93,8 +93,9 @@ def test_contrasted_presets_differ_only_in_what_belongs_to_the_method():
 
 
 def test_covered_modes_ignores_stray_samples():
-    assert covered_modes([90, 5, 0, 5]) == [0]
+    assert covered_modes([90, 5, 0, 5]) == [0]  # default share 1 / (2 K) = 12.5% here
     assert covered_modes([50, 50, 1, 0]) == [0, 1]
+    assert covered_modes([13, 12, 11, 14, 12, 13, 12, 13]) == list(range(8))  # a balanced sampler
     assert covered_modes([0, 0, 0]) == []
 
 
@@ -102,4 +103,6 @@ def test_mode_hops_counts_letting_go_of_a_held_mode():
     assert mode_hops([[0, 0], [100, 0], [100, 0], [60, 40], [0, 100], [0, 0]]) == 1  # 0 -> {0,1} -> 1
     assert mode_hops([[100, 0, 0], [50, 50, 0], [34, 33, 33]]) == 0  # spreading out is not hopping
     assert mode_hops([[100, 0], [0, 100], [100, 0]]) == 2
+    balanced = [[60, 55, 48, 52, 61, 45, 50, 58], [45, 62, 55, 47, 50, 60, 52, 49]]
+    assert mode_hops(balanced) == 0  # sampling noise around 12.5% per mode is not hopping
     assert mode_hops([]) == 0

@@ -479,3 +479,17 @@ def test_weight_length_and_p():
             T.wasserstein_2d(np.zeros((2, 2)), np.ones((2, 2)), p=bad)
     with pytest.raises(ValueError, match="n_projections"):
         T.sliced_wasserstein(np.zeros((2, 2)), np.ones((2, 2)), n_projections=0)
+
+
+def test_plot_plan_draws_one_line_per_matched_pair_and_checks_shapes():
+    from wgan_lessons.plots import new_figure, plot_plan
+
+    fig, axes = new_figure()
+    x = np.array([[0.0, 0.0], [1.0, 0.0]])
+    y = np.array([[0.0, 1.0], [1.0, 1.0]])
+    lines = plot_plan(axes[0, 0], x, y, np.array([[0.5, 0.0], [0.0, 0.5]]), title="plan")
+    segs = lines.get_segments()
+    assert len(segs) == 2
+    torch.testing.assert_close(torch.tensor(np.array(segs)), torch.tensor(np.stack([x, y], axis=1)))
+    with pytest.raises(ValueError, match=r"plan \(n, m\)"):
+        plot_plan(axes[0, 0], x, y, np.ones((3, 2)))

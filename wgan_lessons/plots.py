@@ -9,7 +9,7 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["new_figure", "critic_grid", "plot_samples", "plot_history", "plot_image_grid", "plot_mode_occupancy", "plot_dirac_path",
+__all__ = ["new_figure", "critic_grid", "plot_samples", "plot_history", "plot_image_grid", "plot_mode_occupancy", "plot_dirac_path", "plot_plan",
            "LiveView"]
 
 
@@ -157,6 +157,34 @@ def plot_dirac_path(ax, path, field=None, title: str | None = None, lim: float |
     ax.set_ylabel("ψ (discriminator)")
     if title:
         ax.set_title(title + ("  (leaves the view)" if ext > lim else ""), fontsize=9)
+
+
+def plot_plan(ax, x, y, plan, title: str | None = None, min_share: float = 1e-3):
+    """A transport plan as lines: x (n, 2) and y (m, 2) scattered, and a line x_i -> y_j for every
+    entry of ``plan`` (n, m) above ``min_share`` of its largest entry, darker for more mass (the plan
+    ``ot.emd`` or :func:`wgan_lessons.transport.wasserstein_2d` returns). Returns the LineCollection.
+
+    Raises:
+        ValueError: the shapes do not fit together (plan must be (len(x), len(y))).
+    """
+    from matplotlib.collections import LineCollection
+
+    x, y, plan = np.asarray(x, dtype=float), np.asarray(y, dtype=float), np.asarray(plan, dtype=float)
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != 2 or y.shape[1] != 2 or plan.shape != (len(x), len(y)):
+        raise ValueError(f"plot_plan needs x (n, 2), y (m, 2) and plan (n, m); got {x.shape}, {y.shape} and {plan.shape}")
+    top = plan.max() if plan.size and plan.max() > 0 else 1.0
+    i, j = np.nonzero(plan > min_share * top)
+    colors = np.zeros((len(i), 4))
+    colors[:, 3] = 0.8 * plan[i, j] / top
+    lines = LineCollection(np.stack([x[i], y[j]], axis=1), colors=colors, linewidths=0.8)
+    ax.add_collection(lines)
+    ax.scatter(*x.T, s=10, label="x")
+    ax.scatter(*y.T, s=10, label="y")
+    ax.set_aspect("equal")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
+    return lines
 
 
 class LiveView:

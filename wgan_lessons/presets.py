@@ -98,8 +98,8 @@ def measure_presets(names=("mode-collapse", "stable-wgan-gp"), seeds=(0, 1, 2, 3
     it: modes, hq_fraction, reverse_kl, exact w1 and seconds at the end, the last recorded
     ``g_grad_norm`` and ``d_fake`` (the generator's gradient norm and the mean discriminator output
     on fakes), and, every ``track_every`` generator steps (``tracked_steps``), the HQ samples per mode
-    of 500 samples (``counts``), the modes held (``held``: at least 10% of the HQ samples, see
-    :func:`covered_modes`) and how often the generator let go of a held mode (``hops``, see
+    of 500 samples (``counts``), the modes held (``held``: at least half the uniform share of the HQ
+    samples, see :func:`covered_modes`) and how often the generator let go of a held mode (``hops``, see
     :func:`mode_hops`). ``steps`` overrides the preset's (fast mode). Returns one dict per run;
     ``seconds`` is training time only."""
     import time
@@ -142,25 +142,35 @@ def measure_presets(names=("mode-collapse", "stable-wgan-gp"), seeds=(0, 1, 2, 3
     return rows
 
 
-def covered_modes(counts, share: float = 0.1) -> list:
-    """The modes that hold at least ``share`` of the high-quality samples of one measurement
-    (``counts``: HQ samples per mode, as :func:`wgan_lessons.metrics.mode_coverage` returns them);
-    [] when no sample is high quality. A stray HQ sample does not make a mode "held"."""
-    total = sum(counts)
-    return [k for k, c in enumerate(counts) if total and c >= share * total]
+def covered_modes(counts, share: float | None = None) -> list:
+    """The modes the generator *holds* in one measurement: those with at least ``share`` of the
+    high-quality samples (``counts``: HQ samples per mode, as
+    :func:`wgan_lessons.metrics.mode_coverage` returns them). ``share`` defaults to half the
+    uniform share, 1 / (2K) for K modes (6.25% on ring8), so a stray HQ sample does not make a
+    mode held while every mode of a balanced sampler is. [] when no sample is high quality."""
+    total, k = sum(counts), len(counts)
+    share = 0.5 / k if share is None else share
+    return [i for i, c in enumerate(counts) if total and c >= share * total]
 
 
-def mode_hops(counts_over_time, share: float = 0.1) -> int:
+def mode_hops(counts_over_time, share: float | None = None) -> int:
     """Mode hopping (Metz et al. 2017, Figure 1), counted: how many times, between consecutive
-    measurements, the generator *let go of* a mode it held (a mode with at least ``share`` of the HQ
-    samples that then falls below it), counting only measurements where some mode is held.
-    A generator that spreads onto more and more modes (ramp-up) or stays on the same ones scores 0;
-    one that moves its samples from mode 3 to mode 5 scores 1.
+    measurements, the generator *let go of* a mode it held (see :func:`covered_modes`): a held mode
+    whose share of the HQ samples then falls below a quarter of ``share`` (the gap keeps sampling
+    noise of a balanced generator from counting). Only measurements where some sample is high
+    quality count. A generator that spreads onto more and more modes, or stays on the same ones,
+    scores 0; one that moves its samples from mode 3 to mode 5 scores 1.
 
     ``counts_over_time``: one list of HQ counts per mode per measurement (``measure_presets``'s
     ``counts``)."""
-    sets = [set(c) for c in (covered_modes(row, share) for row in counts_over_time) if c]
-    return sum(bool(a - b) for a, b in zip(sets, sets[1:]))
+    rows = [list(r) for r in counts_over_time if sum(r)]
+    hops = 0
+    for a, b in zip(rows, rows[1:]):
+        k = len(a)
+        s = 0.5 / k if share is None else share
+        held = covered_modes(a, s)
+        hops += any(b[i] < 0.25 * s * sum(b) for i in held)
+    return hops
 
 
 def claims_table(rows: list[dict]) -> str:

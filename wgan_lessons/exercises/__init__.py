@@ -17,5 +17,6 @@ from wgan_lessons.exercises.lesson02 import check_w1_from_cdfs, check_w1_sorted 
 from wgan_lessons.exercises.lesson03 import (  # noqa: F401
     check_cost_matrix,
     check_parallel_lines,
+    check_sliced_w,
     check_wasserstein_pot,
 )
