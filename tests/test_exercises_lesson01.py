@@ -66,7 +66,7 @@ def test_optimal_discriminator_numerical_and_mistakes():
         return torch.sigmoid(logit).detach().numpy()
 
     assert check_optimal_discriminator(numerical).passed
-    assert check_optimal_discriminator(lambda pr, pg: pr / (pr + pg)).passed
+    assert "numerically" in str(check_optimal_discriminator(lambda pr, pg: pr / (pr + pg)))  # the rule (issue 13)
     assert "swapped" in str(check_optimal_discriminator(lambda pr, pg: pg / (pr + pg)))
     assert "outside [0, 1]" in str(check_optimal_discriminator(lambda pr, pg: np.log(pr / pg)))
     assert "shape" in str(check_optimal_discriminator(lambda pr, pg: 0.5))
@@ -94,3 +94,11 @@ def test_optimal_discriminator_with_adams_default_learning_rate_gets_the_lesson_
     msg = str(slow)
     assert "largest error is 0.169" in msg and "7.1" in msg and "lr = 0.1" in msg, msg
     assert check_optimal_discriminator(adam(0.1, 500)).passed
+
+
+def test_optimal_discriminator_rule_numerically_is_enforced():
+    """Issue 13: the closed form, however written, is named as breaking the exercise's rule."""
+    for fn in (lambda pr, pg: pr / (pr + pg), lambda pr, pg: 1.0 / (1.0 + pg / pr),
+               lambda pr, pg: torch.sigmoid(torch.log(torch.tensor(pr) / torch.tensor(pg))).numpy()):
+        r = check_optimal_discriminator(fn)
+        assert not r.passed and "numerically" in r.message, r

@@ -71,10 +71,10 @@ def test_wgan_gp_preset_has_mostly_high_quality_samples(rows):
 
 @pytest.mark.slow
 def test_presets_are_fast_enough_for_a_laptop(rows):
-    # About 12 s (collapse) and 30 s (WGAN-GP) of training per run on an idle 2-core CPU; the bound
+    # About 9-21 s (collapse) and 33-40 s (WGAN-GP) of training per run on an idle 2-core CPU; the bound
     # leaves room for a loaded CI machine while still catching a preset that became minutes long.
     for r in rows:
-        assert r["seconds"] < 120, r
+        assert r["seconds"] < 150, r
 
 
 def test_contrasted_presets_differ_only_in_what_belongs_to_the_method():

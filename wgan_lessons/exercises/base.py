@@ -68,13 +68,43 @@ def isolated_random_state(seed: int = 0):
             np.random.set_state(np_state)
 
 
+@contextlib.contextmanager
+def _stderr_to_note():
+    """Run the learner's code with what it writes to stderr, and the warnings it triggers (numpy's
+    divide-by-zero RuntimeWarning, a debug ``print(..., file=sys.stderr)``), captured and shown on
+    stdout as a note. nbgrader scores a test cell that wrote to stderr as failed: a correct answer
+    must not lose its point because it warned (issue 13)."""
+    import io
+    import sys
+    import warnings
+
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(buf), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        seen = set()
+        lines = [buf.getvalue().rstrip()] if buf.getvalue().strip() else []
+        for w in caught:
+            key = (w.category.__name__, str(w.message))
+            if key not in seen:
+                seen.add(key)
+                lines.append(f"{w.category.__name__}: {w.message}")
+        if lines:
+            print("Note: your function wrote to stderr or raised warnings (shown here; the check below is "
+                  "what counts):\n  " + "\n  ".join("\n".join(lines).splitlines()), file=sys.stdout)
+
+
 def call_learner(fn, *args, seed: int = 0, **kwargs):
     """Call the learner's function with the global random state isolated (see
-    :func:`isolated_random_state`). Returns ``(value, None)``, or ``(None, CheckResult)`` with a
-    friendly message instead of a wall of traceback when it raises."""
+    :func:`isolated_random_state`) and its stderr output and warnings shown as a note on stdout
+    (never on stderr, which nbgrader would score as a failed test). Returns ``(value, None)``, or
+    ``(None, CheckResult)`` with a friendly message instead of a wall of traceback when it raises."""
     try:
-        with isolated_random_state(seed):
-            return fn(*args, **kwargs), None
+        with _stderr_to_note():
+            with isolated_random_state(seed):
+                return fn(*args, **kwargs), None
     except NotImplementedError:
         return None, failed("Not implemented yet: replace the `raise NotImplementedError` line under "
                             "# YOUR CODE HERE with your code, run that cell, then run this check again.")
@@ -104,3 +134,99 @@ def learner_array(value, what: str = "an array"):
         return np.asarray(value, dtype=np.float64), None
     except (TypeError, ValueError):
         return None, failed(f"Your function returned a {type(value).__name__}; return {what}.")
+
+
+def _code_objects(code):
+    yield code
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            yield from _code_objects(const)
+
+
+def referenced_objects(fn, _seen=None) -> list:
+    """What the learner's function ``fn`` can reach by name: the globals and builtins its code (and
+    its nested functions', lambdas', comprehensions') names resolve to, the modules it imports in
+    its body (as module-name strings), its closure cells, and, recursively, the same for every
+    learner-defined function among them (a helper the learner wrote in the notebook). Used to
+    enforce an exercise's stated rule ("only numpy"), whatever alias the learner gave a module."""
+    import builtins
+    import dis
+
+    seen = set() if _seen is None else _seen
+    if id(fn) in seen or not hasattr(fn, "__code__"):
+        return []
+    seen.add(id(fn))
+    glb = getattr(fn, "__globals__", {})
+    out: list = []
+    for code in _code_objects(fn.__code__):
+        for ins in dis.get_instructions(code):
+            if ins.opname == "IMPORT_NAME":
+                out.append(str(ins.argval))  # `import ot` inside the function body
+            elif ins.opname in ("LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL"):  # not attributes (x.T)
+                name = str(ins.argval)
+                if name in glb:
+                    out.append(glb[name])
+                elif hasattr(builtins, name):
+                    out.append(getattr(builtins, name))
+    for cell in fn.__closure__ or ():
+        try:
+            out.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    for obj in list(out):
+        if callable(obj) and getattr(obj, "__module__", None) in ("__main__", None) and hasattr(obj, "__code__"):
+            out.extend(referenced_objects(obj, seen))
+    return out
+
+
+def _origin(obj) -> str | None:
+    import types
+
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, types.ModuleType):
+        return obj.__name__
+    return getattr(obj, "__module__", None)
+
+
+def _learner_functions(fn, seen=None) -> list:
+    """``fn`` and every learner-defined function it reaches by name (recursively)."""
+    seen = set() if seen is None else seen
+    if id(fn) in seen or not hasattr(fn, "__code__"):
+        return []
+    seen.add(id(fn))
+    out = [fn]
+    for obj in referenced_objects(fn):
+        if callable(obj) and getattr(obj, "__module__", None) in ("__main__", None) and hasattr(obj, "__code__"):
+            out.extend(_learner_functions(obj, seen))
+    return out
+
+
+def forbidden_use(fn, prefixes=(), rule: str = "", names=()):
+    """``None`` if ``fn`` (with the helpers it calls) reaches nothing from the modules named by
+    ``prefixes`` (e.g. ``("ot", "scipy")``: the modules and anything defined in them) and uses no
+    attribute or global called one of ``names`` (e.g. ``"sliced_wasserstein_distance"``, however it
+    is reached), else a failed CheckResult that names ``rule`` and what was used."""
+    import types
+
+    used = []
+    for f in _learner_functions(fn):
+        for code in _code_objects(f.__code__):
+            for name in code.co_names:
+                if name in names and name not in used:
+                    used.append(name)
+    for obj in referenced_objects(fn):
+        origin = _origin(obj)
+        if origin and any(origin == p or origin.startswith(p + ".") for p in prefixes):
+            if isinstance(obj, str):
+                label = f"import {origin}"
+            elif isinstance(obj, types.ModuleType):
+                label = f"the module {origin}"
+            else:
+                label = f"{origin}.{getattr(obj, '__name__', '?')}"
+            if label not in used:
+                used.append(label)
+    if not used:
+        return None
+    return failed(f"This exercise's rule: {rule}. Your function uses {', '.join(used)}.",
+                  "Write it with the tools the exercise allows; the library is what the checker compares you with.")

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from wgan_lessons.exercises.base import CheckResult, call_learner, failed, learner_array, passed
+from wgan_lessons.exercises.base import CheckResult, call_learner, failed, forbidden_use, learner_array, passed
 
 __all__ = ["check_w1_sorted", "check_w1_from_cdfs"]
 
@@ -77,6 +77,10 @@ def check_w1_sorted(fn) -> CheckResult:
     """
     from wgan_lessons.transport import wasserstein_1d
 
+    broken = forbidden_use(fn, ("ot", "scipy", "wgan_lessons"), "only numpy: no POT, no SciPy, and not the "
+                           "course's own reference (wgan_lessons.transport)")
+    if broken is not None:
+        return broken
     rtol, atol = 1e-5, 1e-8
     for n, seed in _W1_SORTED_CASES:
         u, v = _w1_sorted_case(n, seed)

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from wgan_lessons.exercises.base import CheckResult, call_learner, failed, learner_array, passed
+from wgan_lessons.exercises.base import CheckResult, call_learner, failed, forbidden_use, learner_array, passed
 from wgan_lessons.exercises.lesson02 import _as_float, _close, _diagnose
 
 __all__ = ["check_cost_matrix", "check_wasserstein_pot", "check_sliced_w", "check_parallel_lines"]
@@ -155,6 +155,12 @@ def check_sliced_w(fn) -> CheckResult:
     """
     from wgan_lessons.transport import wasserstein_2d
 
+    broken = forbidden_use(fn, (), "sliced W by hand: do not call a library's sliced distance "
+                           "(POT's ot.sliced_wasserstein_distance, or the course's transport.sliced_wasserstein)",
+                           names=("sliced_wasserstein_distance", "max_sliced_wasserstein_distance",
+                                  "sliced_wasserstein"))
+    if broken is not None:
+        return broken
     rtol, atol = 1e-6, 1e-9
     below = True
     for n, k, p, seed in _SW_CASES:
