@@ -227,6 +227,26 @@ def cmd_teacher_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_teacher_flags(args: argparse.Namespace) -> int:
+    from wgan_lessons.grading import flags_report
+
+    course = Path(args.dir)
+    if not (course / "submitted").is_dir():
+        print(f"error: {course} has no submitted/ folder: give the nbgrader course folder (where "
+              "nbgrader_config.py is) after `nbgrader autograde`", file=sys.stderr)
+        return 2
+    rows = flags_report(course)
+    if not rows:
+        print(f"{course}: no submission is flagged, none had test cells restored, and every one was graded")
+        return 0
+    print(f"{len(rows)} submitted notebook(s) need a teacher's look:")
+    for r in rows:
+        print(f"- {r['student']} / {r['assignment']} / {r['notebook']}: {r['status']}")
+        for reason in r["reasons"]:
+            print(f"    {reason}")
+    return 1
+
+
 def _add_teacher_parser(sub) -> argparse.ArgumentParser:
     """``teacher solutions`` and ``teacher export``: see :mod:`wgan_lessons.teacher` and docs/teachers.md."""
     p = sub.add_parser("teacher", help="solution notebooks and an nbgrader course for teachers",
@@ -247,6 +267,13 @@ def _add_teacher_parser(sub) -> argparse.ArgumentParser:
     p_exp.add_argument("--course-id", default="wgan-lessons", help="nbgrader course id (default: wgan-lessons)")
     p_exp.add_argument("--force", action="store_true", help="overwrite files a previous export wrote")
     p_exp.set_defaults(func=cmd_teacher_export)
+    p_flg = tsub.add_parser("flags", help="after nbgrader autograde: the submissions a teacher must look at",
+                            description="List every submitted notebook that the course's grader flagged for "
+                                        "review (it tried to change its own grading), that had test cells "
+                                        "deleted (nbgrader restored them), or that could not be graded at all. "
+                                        "Exit status 1 when there is any, 0 when there is none.")
+    p_flg.add_argument("dir", type=Path, metavar="DIR", help="the nbgrader course folder")
+    p_flg.set_defaults(func=cmd_teacher_flags)
     return p
 
 

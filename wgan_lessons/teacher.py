@@ -410,7 +410,8 @@ def nbgrader_notebook(student_nb, solutions_py_source: str, *, name: str = "note
         elif cell.cell_type == "markdown":
             cell.metadata["nbgrader"] = _nbgrader_meta(f"md_{i:02d}", locked=True)
             cells.append(cell)
-        else:
+        else:  # the lesson's own code: read-only, restored by autograde if edited (issue 13)
+            cell.metadata["nbgrader"] = _nbgrader_meta(f"code_{i:02d}", locked=True)
             cells.append(cell)
     nb.cells = cells
     ids = [c.metadata["nbgrader"]["grade_id"] for c in cells if "nbgrader" in c.metadata]
@@ -453,8 +454,21 @@ class SlicedPollExecute(SlicedPollMixin, Execute):
     pass
 
 
-c.Autograde.autograde_preprocessors = [SlicedPollExecute if p is Execute else p
-                                       for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+_steps = [SlicedPollExecute if p is Execute else p for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+
+# The grade does not come from the student's kernel, where a cell can redefine or patch the checkers:
+# just before nbgrader saves the grades, wgan_lessons.grading.VerifyChecks re-runs every check in a
+# fresh Python process (the lesson's imports from the release, the learner's definitions only) and
+# that verdict becomes the test cell's output, hence the grade. Suspicious submissions are flagged:
+# `python -m wgan_lessons teacher flags .` lists them (docs/teachers.md, "Running autograde safely").
+from nbgrader.preprocessors import SaveAutoGrades  # noqa: E402
+from wgan_lessons.grading import VerifyChecks  # noqa: E402
+
+_steps.insert(_steps.index(SaveAutoGrades), VerifyChecks)
+c.Autograde.autograde_preprocessors = _steps
+
+# Test cells deleted from a submission are put back (and listed by `teacher flags`), not scored as missing.
+c.OverwriteCells.add_missing_cells = True
 '''
 
 
