@@ -37,7 +37,7 @@ def test_flags_map_to_config():
 def test_preset_then_overrides():
     args = build_parser().parse_args(["train", "--preset", "mode-collapse", "--seed", "4"])
     cfg = config_from_args(args)
-    assert cfg.method == "gan" and cfg.seed == 4
+    assert cfg.method == "nsgan" and cfg.seed == 4
 
 
 def test_bad_value_is_one_clear_line(tmp_path):

@@ -214,7 +214,8 @@ def test_nbgrader_notebook_format():
     nb = teacher.nbgrader_notebook(_nb(), SOLUTIONS)
     meta = [c.metadata.get("nbgrader") for c in nb.cells]
     assert meta[0] == {"grade": False, "grade_id": "md_00", "locked": True, "schema_version": 3, "solution": False}
-    assert meta[1] is None  # ordinary code cells are left alone
+    # the lesson's own code cells are read-only (autograde restores them if edited: issue 13)
+    assert meta[1] == {"grade": False, "grade_id": "code_01", "locked": True, "schema_version": 3, "solution": False}
     assert meta[2] == {"grade": False, "grade_id": "solution_area_double", "locked": False, "schema_version": 3,
                        "solution": True}
     assert meta[3:] == [{"grade": True, "grade_id": f"test_{f}", "locked": True, "points": 1, "schema_version": 3,

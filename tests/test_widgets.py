@@ -86,7 +86,7 @@ def test_buttons_and_live_sliders():
 def test_preset_dropdown_resets_to_the_preset():
     lab = tiny_lab()
     lab.controls["preset"].value = "mode-collapse"
-    assert lab.trainer.config.method == "gan" and lab.trainer.step == 0
+    assert lab.trainer.config.method == "nsgan" and lab.trainer.step == 0
 
 
 def test_side_by_side_same_seed():

@@ -24,8 +24,11 @@ two sources:
   * check cell -> one *autograder tests* cell per checker call, ``{"grade": true, "solution":
     false, "locked": true, "points": 1}``, whose source is ``_r = check_x(fn)``, ``print(_r)``,
     ``assert _r.passed, _r.message``;
-  * markdown cell -> *read-only* cell, ``{"locked": true, "solution": false, "grade": false}``;
-  * every other code cell is left as it is (it just runs during autograding).
+  * markdown cell and every other code cell (the lesson's imports, plots, widgets) -> *read-only*
+    cell, ``{"locked": true, "solution": false, "grade": false}``: autograde restores it if edited;
+  * the exported ``nbgrader_config.py`` adds :class:`wgan_lessons.grading.VerifyChecks` before
+    SaveAutoGrades (the grade comes from re-running each check in a fresh process, not from the
+    student's kernel) and restores deleted test cells (issue 13).
 
 Command line: ``python -m wgan_lessons teacher solutions [--out solutions]`` and
 ``python -m wgan_lessons teacher export DIR``. Bad input (a stub without a solution, a solution
