@@ -73,7 +73,7 @@ FRONT_ENDS = {"jupyterlab", "jupyter-server", "notebook", "jupyterlab-server", "
 #: Modules imported from a distribution that a runtime dependency requires: {dist: required by}.
 VIA = {"ipython": "ipywidgets"}
 #: Tooling imported lazily (inside a function) that lives in an extra, not in the runtime deps.
-TOOLING = {"nbclient": "lab"}
+TOOLING = {"nbclient": "lab", "nbgrader": "test"}  # nbgrader: only for teachers grading (wgan_lessons.grading)
 #: What Google Colab preinstalls (recent images); the setup cell must leave all of it alone.
 COLAB = {"torch": "2.9.0", "torchvision": "0.24.0", "numpy": "2.0.2", "scipy": "1.16.3",
          "scikit-learn": "1.6.1", "matplotlib": "3.10.0", "ipywidgets": "7.7.1", "tqdm": "4.67.1",

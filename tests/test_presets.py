@@ -13,8 +13,9 @@ SEEDS = [0, 1, 2, 3, 4]
 
 @pytest.fixture(scope="module")
 def rows():
+    # two worker processes with one torch thread each: the same numbers as one process (tested below)
     rows = measure_presets(names=("mode-collapse", "stable-wgan-gp"), seeds=SEEDS, w1=False, progress=False,
-                           track_every=50)
+                           track_every=50, workers=2)
     print("\n" + claims_table(rows))
     return rows
 
@@ -22,13 +23,32 @@ def rows():
 @pytest.fixture(scope="module")
 def saturated():
     """saturated-gan after 300 of its 1000 steps, per seed: (d_fake, g_grad_norm) of the last record."""
-    out = []
-    for seed in SEEDS:
-        tr = Trainer(get_preset("saturated-gan", seed=seed, device="cpu"), progress=False)
-        tr.run(300)
-        out.append((tr.history["d_fake"][-1], tr.history["g_grad_norm"][-1]))
+    rs = measure_presets(names=("saturated-gan",), seeds=SEEDS, w1=False, progress=False, track_every=None,
+                         stop_at=300, workers=2)
+    out = [(r["d_fake"], r["g_grad_norm"]) for r in rs]
+    assert all(r["step"] == 300 for r in rs)
     print("\nsaturated-gan at step 300 (d_fake, g_grad_norm):", out)
     return out
+
+
+def test_worker_processes_give_the_same_numbers_as_one_process():
+    kw = dict(names=("mode-collapse",), seeds=(0, 1), steps=30, w1=False, progress=False, track_every=10)
+    one, two = measure_presets(**kw), measure_presets(**kw, workers=2)
+    drop = ("seconds", "w1")  # w1 is NaN here (not measured), and NaN != NaN
+    assert [{k: v for k, v in r.items() if k not in drop} for r in one] == \
+        [{k: v for k, v in r.items() if k not in drop} for r in two]
+
+
+def test_stop_at_is_the_start_of_the_full_run():
+    import torch
+
+    kw = dict(seed=0, device="cpu", steps=40)
+    a = Trainer(get_preset("saturated-gan", **kw), progress=False)
+    a.run(15)
+    r = measure_presets(names=("saturated-gan",), seeds=(0,), steps=40, stop_at=15, w1=False, progress=False,
+                        track_every=None)[0]
+    assert r["step"] == 15
+    torch.testing.assert_close(torch.tensor(r["g_grad_norm"]), torch.tensor(a.history["g_grad_norm"][-1]))
 
 
 def _of(rows, name):
