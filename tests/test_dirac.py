@@ -122,3 +122,12 @@ def test_plot_dirac_path_says_when_the_path_leaves_the_view():
     assert axes[0, 0].get_title() == "ok"
     plot_dirac_path(axes[0, 1], dirac_gan_trajectory(1, 1, lr=0.1, steps=300, loss="wgan"), title="wgan", lim=2)
     assert "leaves the view" in axes[0, 1].get_title()
+
+
+def test_lesson01_alternating_nonsaturating_creeps_in():
+    """Lesson 01: with alternating updates the non-saturating path does converge, slowly (about 0.2 after
+    2000 steps, 0.06 after 20 000: like one over the square root of the number of steps)."""
+    path = dirac_gan_trajectory(1.0, 1.0, lr=0.1, steps=20_000, loss="nsgan", alternating=True)
+    r = np.hypot(path[:, 0], path[:, 1])
+    assert 0.15 < r[2000] < 0.25 and 0.05 < r[-1] < 0.075, (r[2000], r[-1])
+    assert 2.5 < r[2000] / r[-1] < 4.0  # sqrt(10) = 3.2 for a t^(-1/2) law

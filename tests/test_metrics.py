@@ -97,7 +97,8 @@ def test_occupancy_plot_labels_modes_by_angle_and_has_a_colour_bar():
     ax = axes[0, 0]
     im = plot_mode_occupancy(ax, [10, 20, 30], [[5] + [0] * 7, [0, 5] + [0] * 6, [0, 0, 5] + [0] * 5],
                              centers=ring8().centers)
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels[0] == "0: 0°" and labels[1] == "1: 180°" and labels[2] == "2: 90°", labels
+    labels = [t.get_text() for t in ax.get_yticklabels()]  # rows follow the ring: 0°, 45°, 90°, ...
+    assert labels == ["0: 0°", "4: 45°", "2: 90°", "6: 135°", "1: 180°", "7: 225°", "3: 270°", "5: 315°"], labels
     assert len(fig.axes) == 2  # the image and its colour bar
-    assert_close(torch.tensor(im.get_array()[:, 1]), torch.tensor([0.0, 1.0] + [0.0] * 6, dtype=torch.float64))
+    # the second measurement put everything on mode 1 (180°), drawn in row 4
+    assert_close(torch.tensor(im.get_array()[:, 1]), torch.tensor([0.0] * 4 + [1.0] + [0.0] * 3, dtype=torch.float64))

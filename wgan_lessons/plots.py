@@ -105,7 +105,8 @@ def plot_mode_occupancy(ax, steps, counts, title: str | None = "which modes the 
     """Mode hopping at a glance: a (modes x time) image of the share of the high-quality samples at
     each mode centre, from ``TrainingLab.metrics['step']`` and ``['counts']`` (or ``measure_presets``'s
     ``tracked_steps`` and ``counts``). With ``centers`` (K, 2) each row is labelled with its mode's
-    position (its angle on the ring, or its coordinates); ``colorbar`` adds the colour scale.
+    index and position (its angle on the ring, or its coordinates), and on a ring the rows follow the
+    modes around it; ``colorbar`` adds the colour scale.
     Returns the image (or None when there is no data)."""
     c = np.asarray([row for row in counts if len(row)], dtype=float)  # (T, K)
     s = [st for st, row in zip(steps, counts) if len(row)]
@@ -113,18 +114,25 @@ def plot_mode_occupancy(ax, steps, counts, title: str | None = "which modes the 
         ax.text(0.5, 0.5, "no mode data", ha="center", va="center", transform=ax.transAxes)
         return None
     share = c / np.maximum(c.sum(axis=1, keepdims=True), 1)
+    k = c.shape[1]
+    order = list(range(k))
+    ring = False
+    if centers is not None:
+        xy = np.asarray(centers, dtype=float)
+        radius = np.hypot(xy[:, 0], xy[:, 1])
+        ring = bool(np.allclose(radius, radius.mean(), rtol=1e-3))
+        if ring:  # rows in the order of the modes around the ring, so neighbouring rows are neighbours
+            order = list(np.argsort(np.degrees(np.arctan2(xy[:, 1], xy[:, 0])) % 360, kind="stable"))
+        share = share[:, order]
     im = ax.imshow(share.T, aspect="auto", origin="lower", cmap="magma", vmin=0, vmax=1,
                    extent=(s[0], s[-1] if len(s) > 1 else s[0] + 1, -0.5, c.shape[1] - 0.5), interpolation="nearest")
     ax.set_xlabel("generator step")
     ax.set_ylabel("mode")
-    k = c.shape[1]
     if centers is not None:
-        xy = np.asarray(centers, dtype=float)
-        radius = np.hypot(xy[:, 0], xy[:, 1])
-        if np.allclose(radius, radius.mean(), rtol=1e-3):  # a ring: label by angle
-            labels = [f"{i}: {np.degrees(np.arctan2(y, x)) % 360:.0f}°" for i, (x, y) in enumerate(xy)]
+        if ring:  # label by angle
+            labels = [f"{i}: {np.degrees(np.arctan2(xy[i, 1], xy[i, 0])) % 360:.0f}°" for i in order]
         else:
-            labels = [f"{i}: ({x:.1f}, {y:.1f})" for i, (x, y) in enumerate(xy)]
+            labels = [f"{i}: ({xy[i, 0]:.1f}, {xy[i, 1]:.1f})" for i in order]
         ax.set_yticks(range(k), labels, fontsize=7)
     else:
         ax.set_yticks(range(k))
