@@ -102,3 +102,16 @@ def test_optimal_discriminator_rule_numerically_is_enforced():
                lambda pr, pg: torch.sigmoid(torch.log(torch.tensor(pr) / torch.tensor(pg))).numpy()):
         r = check_optimal_discriminator(fn)
         assert not r.passed and "numerically" in r.message, r
+
+
+def test_optimal_discriminator_accepts_newtons_method():
+    """A numerical method that converges to machine precision (Newton on each logit) is not the closed form."""
+    def newton(pr, pg):
+        logit = np.zeros_like(pr)
+        for _ in range(50):  # dV/dl = p_r (1 - s) - p_g s, d2V/dl2 = -(p_r + p_g) s (1 - s)
+            s = 1 / (1 + np.exp(-logit))
+            logit = logit + (pr * (1 - s) - pg * s) / np.maximum((pr + pg) * s * (1 - s), 1e-300)
+        return 1 / (1 + np.exp(-logit))
+
+    r = check_optimal_discriminator(newton)
+    assert r.passed, r

@@ -230,3 +230,15 @@ def forbidden_use(fn, prefixes=(), rule: str = "", names=()):
         return None
     return failed(f"This exercise's rule: {rule}. Your function uses {', '.join(used)}.",
                   "Write it with the tools the exercise allows; the library is what the checker compares you with.")
+
+
+def iterates(fn) -> bool:
+    """Whether ``fn`` (or a helper it calls) contains a loop: ``for``/``while`` or a comprehension,
+    i.e. the shape of a numerical method (gradient steps, Newton iterations) rather than a closed form."""
+    import dis
+
+    for f in _learner_functions(fn):
+        for code in _code_objects(f.__code__):
+            if any(ins.opname.startswith(("JUMP_BACKWARD", "FOR_ITER")) for ins in dis.get_instructions(code)):
+                return True
+    return False
