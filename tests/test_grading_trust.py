@@ -215,3 +215,11 @@ def test_tampering_earns_nothing_and_correct_answers_keep_their_points(tmp_path)
 
     # the teacher's command lists them, and says so in its exit status
     assert main(["teacher", "flags", str(course)]) == 1
+    # and nbgrader's own CSV export carries them in a column
+    import csv
+
+    _nbgrader(course, "export")
+    with open(course / "grades.csv", newline="") as fh:
+        flags = {r["student_id"]: r["wgan_flags"] for r in csv.DictReader(fh)}
+    assert "not graded" in flags["killed"] and "restored" in flags["deleted"], flags
+    assert all(bool(flags[s]) == flagged for s, (_, flagged) in EXPECTED.items()), flags

@@ -38,7 +38,8 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
-__all__ = ["Verdict", "definitions_only", "suspicious", "verify", "verify_many", "flags_report", "VerifyChecks"]
+__all__ = ["Verdict", "definitions_only", "suspicious", "verify", "verify_many", "flags_report", "VerifyChecks",
+           "FlaggedCsvExport"]
 
 #: Names whose use in an answer cell only makes sense for reaching into the grader.
 _TAMPER_NAMES = {
@@ -446,13 +447,49 @@ def flags_report(course_dir) -> list[dict]:
     return rows
 
 
+def _make_export_plugin():
+    from nbgrader.plugins import CsvExportPlugin
+
+    class FlaggedCsvExport(CsvExportPlugin):
+        """``nbgrader export`` as nbgrader's CSV, plus a ``wgan_flags`` column: for each row, what
+        :func:`flags_report` says about that student's submission of that assignment ("" when
+        nothing), so a flagged or ungraded submission does not read as a plain score."""
+
+        def export(self, gradebook) -> None:
+            import csv
+            from urllib.parse import urlparse
+
+            super().export(gradebook)
+            dest = self.to or "grades.csv"
+            db_path = urlparse(gradebook.db_url).path
+            course = os.path.dirname(db_path[1:] if db_path.startswith("//") else db_path)
+            notes: dict = {}
+            for row in flags_report(course):
+                key = (row["assignment"], row["student"])
+                notes.setdefault(key, []).append(f"{row['notebook']}: {row['status']}: " + "; ".join(row["reasons"]))
+            with open(dest, newline="", encoding="utf-8") as fh:
+                rows = list(csv.DictReader(fh))
+            fields = (list(rows[0].keys()) if rows else []) + ["wgan_flags"]
+            for r in rows:
+                r["wgan_flags"] = " | ".join(notes.get((r["assignment"], r["student_id"]), []))
+            with open(dest, "w", newline="", encoding="utf-8") as fh:
+                w = csv.DictWriter(fh, fieldnames=fields)
+                w.writeheader()
+                w.writerows(rows)
+            flagged = sum(bool(r["wgan_flags"]) for r in rows)
+            self.log.info("wgan-lessons: %d row(s) of %s carry flags (column wgan_flags)", flagged, dest)
+
+    return FlaggedCsvExport
+
+
 _CLASSES: dict = {}
+_FACTORIES = {"VerifyChecks": _make_preprocessor, "FlaggedCsvExport": _make_export_plugin}
 
 
-def __getattr__(name):  # VerifyChecks needs nbgrader, which only teachers install: built on first use
-    if name == "VerifyChecks":
+def __getattr__(name):  # these need nbgrader, which only teachers install: built on first use
+    if name in _FACTORIES:
         if name not in _CLASSES:
-            _CLASSES[name] = _make_preprocessor()
+            _CLASSES[name] = _FACTORIES[name]()
         return _CLASSES[name]
     raise AttributeError(name)
 

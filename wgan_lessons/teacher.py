@@ -472,6 +472,9 @@ c.Autograde.autograde_preprocessors = _steps
 
 # Test cells deleted from a submission are put back (and listed by `teacher flags`), not scored as missing.
 c.OverwriteCells.add_missing_cells = True
+
+# `nbgrader export` writes nbgrader's CSV plus a wgan_flags column (flagged, restored or ungraded submissions).
+c.ExportApp.plugin_class = "wgan_lessons.grading.FlaggedCsvExport"
 '''
 
 
