@@ -457,12 +457,12 @@ def _make_export_plugin():
 
         def export(self, gradebook) -> None:
             import csv
-            from urllib.parse import urlparse
 
             super().export(gradebook)
             dest = self.to or "grades.csv"
-            db_path = urlparse(gradebook.db_url).path
-            course = os.path.dirname(db_path[1:] if db_path.startswith("//") else db_path)
+            engine = getattr(gradebook, "engine", None)
+            database = getattr(getattr(engine, "url", None), "database", None)
+            course = os.path.dirname(os.path.abspath(database)) if database else os.getcwd()
             notes: dict = {}
             for row in flags_report(course):
                 key = (row["assignment"], row["student"])
