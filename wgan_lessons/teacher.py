@@ -443,7 +443,7 @@ fast = os.environ.setdefault("WGAN_LESSONS_FAST", "1").strip().lower() in {{"1",
 # Seconds per cell before autograding interrupts it: fast-mode cells take seconds, full-settings
 # training cells can take many minutes. A cell that shows an ipywidgets interactive() sometimes
 # waits for this timeout although the kernel is done (nbclient issue 312), so keep it short in fast mode.
-c.Execute.timeout = 120 if fast else 3600
+c.Execute.timeout = 60 if fast else 3600
 
 # nbclient's wait for a cell's reply sometimes misses it after an ipywidgets cell and sits until that
 # timeout with no error (nbclient issue 312). Autograde with nbgrader's own Execute step, made to
