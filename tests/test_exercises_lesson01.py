@@ -115,3 +115,13 @@ def test_optimal_discriminator_accepts_newtons_method():
 
     r = check_optimal_discriminator(newton)
     assert r.passed, r
+
+
+def test_generator_loss_naive_log_sigmoid_and_the_half_are_named():
+    """The fresh reader's finds: the naive -log(sigmoid(l)).mean() passed (-40 does not underflow in float32),
+    and a loss scaled by 1/2 got only "wrong value"."""
+    naive = check_generator_loss(lambda l: -torch.log(torch.sigmoid(l)).mean())
+    assert not naive.passed and "-200" in naive.message, naive
+    half = check_generator_loss(lambda l: 0.5 * F.softplus(-l).mean())
+    assert not half.passed and "half" in half.message, half
+    assert check_generator_loss(lambda l: F.softplus(-l).mean()).passed

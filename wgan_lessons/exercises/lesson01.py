@@ -116,16 +116,19 @@ def check_generator_loss(fn) -> CheckResult:
                           "Use -log sigmoid(l) = softplus(-l).")
         if lf.numel() > 1 and _close(v, want * lf.numel()):
             return failed("You summed over the batch; take the mean.")
+        if _close(v, want / 2):
+            return failed("Your value is half the loss: the non-saturating loss is -E[log D(G(z))], with no 1/2.")
         return failed(f"Wrong value on a batch of {lf.numel()}: got {v:.5g}, expected {want:.5g}.")
-    big = torch.tensor([-40.0])
-    value, err = call_learner(fn, big)
-    if err is not None:
-        return err
-    v = _scalar(value)
-    if isinstance(v, CheckResult):
-        return v
-    if not np.isfinite(v) or not _close(v, 40.0, 1e-3):
-        return failed("Not stable for a confident logit (-40): use softplus(-l) for -log sigmoid(l).", f"got {v}")
+    for logit in (-40.0, -200.0):  # float32: sigmoid(-200) underflows to 0, so log(sigmoid(l)) gives inf
+        value, err = call_learner(fn, torch.tensor([logit]))
+        if err is not None:
+            return err
+        v = _scalar(value)
+        if isinstance(v, CheckResult):
+            return v
+        if not np.isfinite(v) or not _close(v, -logit, 1e-3):
+            return failed(f"Not stable for a confident logit ({logit:g}): use softplus(-l) for -log sigmoid(l) "
+                          "(in float32, sigmoid(-200) is exactly 0 and its log is -inf).", f"got {v}")
     return passed("Correct: the non-saturating generator loss, stable for confident logits.")
 
 
