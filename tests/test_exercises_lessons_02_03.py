@@ -324,3 +324,13 @@ def test_notebook_exercises_are_stubs_followed_by_their_check(name):
         assert ast.unparse(body[0].exc) == "NotImplementedError"
         found[fn.name] = cells[i + 1].strip()
     assert found == {f: f"{check}({f})" for f, check in NOTEBOOKS[name].items()}
+
+
+
+def test_sliced_w_names_sorting_along_the_wrong_axis():
+    """The fresh reader's find: np.sort(x @ directions.T) sorts along the directions (axis -1)."""
+    def wrong_axis(x, y, d, p):
+        return float(np.mean(np.abs(np.sort(x @ d.T) - np.sort(y @ d.T)) ** p) ** (1 / p))
+
+    r = check_sliced_w(wrong_axis)
+    assert not r.passed and "wrong axis" in r.message, r

@@ -183,6 +183,8 @@ def check_sliced_w(fn) -> CheckResult:
         wpp = np.mean(np.abs(sx - sy) ** p, axis=0)  # (K,) 1-D W_p^p along each direction
         w1k = np.mean(np.abs(sx - sy), axis=0)  # (K,) 1-D W1 along each direction
         unsorted = np.mean(np.abs(px - py) ** p, axis=0)
+        # np.sort's default axis is the last one: sorting each point's K projections, not each direction's n
+        wrong_axis = np.mean(np.abs(np.sort(px, axis=-1) - np.sort(py, axis=-1)) ** p)
         root = 1.0 / p
         mean_of_roots = (
             "You averaged W_p over the directions (the root taken on each direction, before averaging). "
@@ -199,6 +201,9 @@ def check_sliced_w(fn) -> CheckResult:
              "You paired the projections in the order of the points. In 1-D the optimal plan matches the "
              "k-th smallest with the k-th smallest (lesson 02): sort each projected cloud first, along the "
              "points (axis 0 of x @ directions.T)."),
+            (wrong_axis ** root,
+             "You sorted along the wrong axis: np.sort's default is the last axis, so np.sort(x @ directions.T) "
+             "sorts each point's K projections. Sort each direction's n projections: np.sort(..., axis=0)."),
             (np.sum(wpp) ** root, "You summed W_p^p over the directions; average it (divide by the number "
                                   "of directions K), then take the root."),
             (np.max(wpp) ** root, "You took the largest W_p over the directions (that is the max-sliced "
