@@ -275,8 +275,8 @@ def test_nbgrader_config_sets_course_root_and_fast_mode(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "WGAN_LESSONS_FAST"}
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "c")], env=env, capture_output=True,
                          text=True, check=True).stdout.split()
-    # ... and autogrades with the Execute step that re-polls (no silent 120 s wait after a widget cell)
-    assert out == ["wgan-lessons", str((tmp_path / "c").resolve()), "1", "120", "SlicedPollExecute"]
+    # ... and autogrades with the Execute step that re-polls (no silent wait after a widget cell; 60 s cell timeout in fast mode)
+    assert out == ["wgan-lessons", str((tmp_path / "c").resolve()), "1", "60", "SlicedPollExecute"]
     env["WGAN_LESSONS_FAST"] = "0"
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "c")], env=env, capture_output=True,
                          text=True, check=True).stdout.split()
