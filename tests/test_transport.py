@@ -233,11 +233,11 @@ def test_parallel_lines_closed_form_at_zero():
     assert T.parallel_lines_closed_form(0.0) == {"W": 0.0, "JS": 0.0, "KL": 0.0, "TV": 0.0}
 
 
-@pytest.mark.parametrize("theta", [-1.0, -0.3, 0.01, 0.5, 2.0])
+@pytest.mark.parametrize("theta", [-1.0, -0.3, 0.02, 0.5, 2.0])
 def test_parallel_lines_estimate_paired(theta):
     est = T.parallel_lines_estimate(theta, n=200, generator=torch.Generator().manual_seed(0))
     assert est["W"] == pytest.approx(abs(theta), abs=1e-9)
-    assert est["JS"] == pytest.approx(math.log(2), abs=1e-12)  # 40 bins: an edge always separates the lines
+    assert est["JS"] == pytest.approx(math.log(2), abs=1e-12)  # |theta| >= h/2 = 0.0125: different columns
     assert est["KL"] == math.inf
     assert est["TV"] == pytest.approx(1.0, abs=1e-12)
 
@@ -255,11 +255,74 @@ def test_parallel_lines_estimate_unpaired_carries_sampling_error():
     assert 1.0 <= est["W"] < 1.01  # every cost is >= |theta|
 
 
-def test_parallel_lines_histogram_blind_spot_needs_an_odd_bin_count():
-    g = torch.Generator().manual_seed(0)
-    odd = T.parallel_lines_estimate(0.01, n=200, bins=41, generator=g)
-    assert odd["W"] == pytest.approx(0.01, abs=1e-9)
-    assert odd["JS"] == pytest.approx(0.0, abs=1e-12) and odd["TV"] == pytest.approx(0.0, abs=1e-12)
+def _t(values):
+    return torch.tensor(np.asarray(values, dtype=np.float64))
+
+
+@pytest.mark.parametrize("bins", [40, 41, 100])
+def test_parallel_lines_bin_edges_are_a_fixed_lattice(bins):
+    """Square cells of side 1/bins; the x-edges sit at (k + 1/2) h whatever theta is, so a column is centred
+    on x = 0; the edges reach past both lines; the cell width is computed, not assumed."""
+    h = 1.0 / bins
+    for theta in (-1.0, -0.3, -0.01, 0.0, 0.01, 0.0125, 0.5, 2.0):
+        x_edges, z_edges = T.parallel_lines_bin_edges(theta, bins)
+        assert len(z_edges) == bins + 1 and z_edges[0] == 0.0 and z_edges[-1] == 1.0
+        assert_close(_t(np.diff(x_edges)), _t(np.full(len(x_edges) - 1, h)))
+        assert_close(_t(np.diff(z_edges)), _t(np.full(bins, h)))
+        k = x_edges / h - 0.5  # integers on the fixed lattice
+        assert_close(_t(k), _t(np.round(k)), rtol=0, atol=1e-9)
+        assert x_edges[0] < min(0.0, theta) - h / 2 and x_edges[-1] > max(0.0, theta) + h / 2
+        assert np.abs(x_edges + h / 2).min() < 1e-12 and np.abs(x_edges - h / 2).min() < 1e-12  # column 0: [-h/2, h/2)
+
+
+def _cell_counts(points, h):
+    """Independent reference: count points per cell with the cell index (floor(x/h + 1/2), floor(z/h))."""
+    counts = {}
+    for x, z in points:
+        key = (math.floor(x / h + 0.5), math.floor(z / h))
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("bins", [40, 41, 100])
+@pytest.mark.parametrize("paired", [True, False])
+def test_parallel_lines_estimate_matches_a_cell_count_reference(bins, paired):
+    """JS and TV of parallel_lines_estimate equal those of per-cell counts computed here by hand (dict of cells)."""
+    from wgan_lessons.data import parallel_lines
+
+    h = 1.0 / bins
+    for theta in (-0.6, -0.004, 0.007, 0.3):
+        g = torch.Generator().manual_seed(3)
+        est = T.parallel_lines_estimate(theta, n=150, bins=bins, generator=g, paired=paired)
+        g = torch.Generator().manual_seed(3)
+        x0 = parallel_lines(0.0, 150, g).double().numpy()
+        x1 = x0.copy() if paired else parallel_lines(theta, 150, g).double().numpy()
+        x1[:, 0] = theta
+        c0, c1 = _cell_counts(x0, h), _cell_counts(x1, h)
+        cells = sorted(set(c0) | set(c1))
+        p = np.array([c0.get(c, 0) for c in cells], dtype=float) / 150
+        q = np.array([c1.get(c, 0) for c in cells], dtype=float) / 150
+        m = (p + q) / 2
+        js = 0.5 * sum(a * math.log(a / b) for a, b in zip(p, m) if a > 0) \
+            + 0.5 * sum(a * math.log(a / b) for a, b in zip(q, m) if a > 0)
+        tv = 0.5 * np.abs(p - q).sum()
+        assert_close(_t([est["JS"], est["TV"]]), _t([js, tv]), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("bins", [40, 41, 100])
+def test_parallel_lines_histogram_blind_spot_is_half_a_cell(bins):
+    """With paired heights the lines share their cells exactly when -h/2 <= theta < h/2 (h = 1/bins): then JS,
+    KL and TV read 0 while W reports |theta|; from |theta| >= h/2 on they read log 2, inf and 1."""
+    h = 1.0 / bins
+    inside = (-h / 2, -0.6 * h / 2, 0.3 * h / 2, 0.99 * h / 2)
+    outside = (-1.01 * h / 2, h / 2, 1.01 * h / 2, 3 * h)
+    for theta in inside + outside:
+        est = T.parallel_lines_estimate(theta, n=200, bins=bins, generator=torch.Generator().manual_seed(0))
+        assert_close(_t(est["W"]), _t(abs(theta)), rtol=0, atol=1e-9)
+        want = (0.0, 0.0, 0.0) if theta in inside else (math.log(2), math.inf, 1.0)
+        got = (est["JS"], est["KL"], est["TV"])
+        assert got[1] == want[1], (theta, got)
+        assert_close(_t([got[0], got[2]]), _t([want[0], want[2]]), rtol=0, atol=1e-12)
 
 
 # ----------------------------------------------------------------------------- divergences on a grid

@@ -38,6 +38,7 @@ __all__ = [
     "gaussian_w2",
     "dirac_w",
     "parallel_lines_closed_form",
+    "parallel_lines_bin_edges",
     "parallel_lines_estimate",
     "empirical_cdf",
     "cdf_functions",
@@ -456,12 +457,42 @@ def parallel_lines_closed_form(theta: float) -> dict:
     }
 
 
+def parallel_lines_bin_edges(theta: float, bins: int = 40):
+    """The cell edges of the histograms of :func:`parallel_lines_estimate`: a fixed lattice of square
+    cells of side h = 1/bins that does not move with theta.
+
+    Rows: z-edges 0, h, 2h, ..., 1, so ``bins`` rows cover the height [0, 1] of the segments.
+    Columns: x-edges at (k + 1/2) h for integers k, so column k is the half-open interval
+    [(k - 1/2) h, (k + 1/2) h) centred on x = k h (closed on the left, as in ``np.histogram``). The
+    line x = 0 of P_0 sits in the middle of column 0; the line x = theta of P_theta sits in column
+    floor(theta / h + 1/2). The two lines share a column exactly when -h/2 <= theta < h/2: only
+    then can a histogram on these cells not tell them apart. The columns returned run from one
+    column left of the left line to one right of the right line (empty columns change no histogram
+    divergence), so the edges depend on theta only through how far they reach, never through where
+    they lie.
+
+    Returns ``(x_edges, z_edges)``, two increasing 1-D numpy arrays; the cell width is
+    ``x_edges[1] - x_edges[0]`` = ``z_edges[1] - z_edges[0]`` = 1/bins.
+    """
+    from wgan_lessons.data import _check_n
+
+    theta = _real(theta, "theta")
+    bins = _check_n(bins, "bins")
+    h = 1.0 / bins
+    k_lo = math.floor(min(0.0, theta) / h + 0.5) - 1  # the column left of the left line
+    k_hi = math.floor(max(0.0, theta) / h + 0.5) + 1  # the column right of the right line
+    x_edges = (np.arange(k_lo, k_hi + 2) - 0.5) * h  # edges of columns k_lo .. k_hi
+    z_edges = np.linspace(0.0, 1.0, bins + 1)
+    return x_edges, z_edges
+
+
 def parallel_lines_estimate(theta: float, n: int = 500, bins: int = 40, generator=None, paired: bool = True) -> dict:
     """The same four quantities estimated from n samples of each distribution.
 
     W is the exact W1 between the two point clouds (``wasserstein_2d``); JS, KL(P_theta || P0)
-    and TV come from 2-D histograms on one shared grid of ``bins`` x ``bins`` cells covering
-    both lines.
+    and TV come from 2-D histograms of both clouds on the cells of
+    :func:`parallel_lines_bin_edges`: square cells of side h = 1/bins on a lattice fixed in the
+    plane, with one column centred on the line x = 0 of P0.
 
     ``paired=True`` (the default) draws one set of heights z_1..z_n and uses (0, z_i) and
     (theta, z_i): the two clouds differ only by theta (common random numbers), so the estimate
@@ -470,22 +501,23 @@ def parallel_lines_estimate(theta: float, n: int = 500, bins: int = 40, generato
     between two independent uniform samples (about n^-1/2 on the segment), which dominates
     for |theta| below ~ 0.1, and the histogram estimates are not 0 at theta = 0.
 
-    When 0 < |theta| is below the cell width, both lines fall into the same cells and the
-    histogram estimates read (about) 0: a histogram cannot see a shift smaller than its cells,
-    while W still reports it.
+    The histogram's blind spot: for -h/2 <= theta < h/2 (theta != 0) both lines fall into the
+    same column, and with paired heights into the very same cells, so JS, KL and TV read 0 while
+    W reports |theta|. For every other theta the lines occupy different columns and (paired)
+    JS = log 2, KL = +inf and TV = 1, the closed form. A histogram cannot see a shift smaller
+    than half its cell; W can.
     """
     from wgan_lessons.data import _check_n, parallel_lines
 
     theta = _real(theta, "theta")
-    n, bins = _check_n(n, "n"), _check_n(bins, "bins")
+    n = _check_n(n, "n")
+    edges = parallel_lines_bin_edges(theta, bins)
     x0 = parallel_lines(0.0, n, generator).double().numpy()  # (n, 2)
     if paired:
         x1 = x0.copy()
         x1[:, 0] = theta
     else:
         x1 = parallel_lines(theta, n, generator).double().numpy()
-    lo, hi = min(0.0, theta) - 0.5, max(0.0, theta) + 0.5
-    edges = (np.linspace(lo, hi, bins + 1), np.linspace(0.0, 1.0, bins + 1))
     h0, _, _ = np.histogram2d(x0[:, 0], x0[:, 1], bins=edges)
     h1, _, _ = np.histogram2d(x1[:, 0], x1[:, 1], bins=edges)
     return {
