@@ -107,7 +107,12 @@ def test_contrasted_presets_differ_only_in_what_belongs_to_the_method():
         "method": ("nsgan", "wgan-gp"), "n_critic": (1, 3), "betas": ((0.9, 0.999), (0.5, 0.9))}
     b, sharp = get_preset("stable-wgan-gp", seed=3), get_preset("sharp-wgan-gp", seed=3)
     assert {f.name for f in fields(b) if getattr(b, f.name) != getattr(sharp, f.name)} == {"steps"}
-    assert set(PRESETS) == {"mode-collapse", "saturated-gan", "stable-wgan-gp", "sharp-wgan-gp"}
+    assert set(PRESETS) == {"mode-collapse", "saturated-gan", "stable-wgan-gp", "sharp-wgan-gp", "wgan-clipping"}
+    # WGAN's Algorithm 1 keeps its paper settings; the rest is shared with stable-wgan-gp
+    assert set(differences("wgan-clipping", "stable-wgan-gp")) - set(METHOD_FIELDS) == {"lr_g", "lr_d",
+                                                                                        "lr_schedule"}
+    clip = get_preset("wgan-clipping").resolved()
+    assert (clip.optimizer, clip.lr_d, clip.clip_value, clip.n_critic) == ("rmsprop", 5e-5, 0.01, 5)
     with pytest.raises(ValueError, match="unknown preset"):
         get_preset("nope")
 

@@ -167,3 +167,27 @@ def test_history_records_the_generators_gradient_norm_of_the_last_step():
     want = torch.cat([p.grad.flatten() for p in tr.generator.parameters()]).norm()
     torch.testing.assert_close(torch.tensor(tr.history["g_grad_norm"][-1]), want)
     assert len(tr.history["g_grad_norm"]) == 3 and all(v > 0 for v in tr.history["g_grad_norm"])
+
+
+def test_optimisers_are_built_on_first_use_and_change_no_number():
+    """Building an optimiser imports torch._dynamo (a second or more): a Trainer builds them when
+    training, saving or loading first needs them, which gives the same weights as building them at once."""
+    cfg = TrainConfig(method="wgan-gp", data="ring8", steps=6, batch_size=32, g_width=16, d_width=16, device="cpu")
+    lazy = Trainer(cfg, progress=False)
+    assert lazy._opt_g is None and lazy._opt_d is None
+    lazy.sample(10), lazy.critic_scores(torch.zeros(3, 2))  # looking builds nothing
+    assert lazy._opt_g is None
+    eager = Trainer(cfg, progress=False)
+    eager.opt_g, eager.opt_d  # built before training
+    lazy.run(), eager.run()
+    for a, b in zip(lazy.generator.parameters(), eager.generator.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_a_checkpoint_before_any_step_round_trips(tmp_path):
+    cfg = TrainConfig(method="wgan", data="ring8", steps=4, batch_size=32, g_width=16, d_width=16, device="cpu")
+    t = Trainer(cfg, progress=False)
+    back = Trainer.load(t.save(tmp_path / "c.pt"), progress=False)
+    back.run(), t.run()
+    for a, b in zip(back.critic.parameters(), t.critic.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)

@@ -103,3 +103,24 @@ def test_side_by_side_same_seed():
 def test_images_are_refused_clearly():
     with pytest.raises(ValueError, match="toy data"):
         TrainingLab(TrainConfig(data="digits"))
+
+
+def test_a_clipped_critic_shows_its_weight_histogram():
+    """Issue 11 (lesson 05): with method 'wgan' the live view gets a fifth panel, the critic's weights in
+    [-c, c], and the share at the walls (within 5% of ±c) is printed on it."""
+    import numpy as np
+
+    from wgan_lessons.plots import weights_at_the_walls
+
+    lab = TrainingLab(TrainConfig(method="wgan", data="ring8", clip_value=0.01, **TINY), chunk_steps=4,
+                      eval_samples=100)
+    assert len(lab.figure().axes) == 6  # samples, losses, W, modes (+ its twin HQ axis), weights
+    lab.run(4)
+    w = np.concatenate([p.detach().numpy().ravel() for p in lab.trainer.critic.parameters()])
+    share = weights_at_the_walls(w, 0.01)
+    assert f"{100 * share:.0f}% within 5% of ±c" == lab._view.wall_note.get_text()
+    assert share == np.mean(np.abs(w) >= 0.0095)
+    gp = tiny_lab()
+    assert len(gp.figure().axes) == 5  # no weight panel for a penalised critic
+    with pytest.raises(ValueError, match="clip_value"):
+        weights_at_the_walls(w, 0.0)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 __all__ = ["new_figure", "critic_grid", "plot_samples", "plot_history", "plot_image_grid", "plot_mode_occupancy", "plot_dirac_path", "plot_plan",
-           "LiveView"]
+           "LiveView", "weights_at_the_walls"]
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, size: float = 4.0):
@@ -195,6 +195,16 @@ def plot_plan(ax, x, y, plan, title: str | None = None, min_share: float = 1e-3)
     return lines
 
 
+def weights_at_the_walls(weights, clip_value: float, within: float = 0.05) -> float:
+    """The share of weights w with |w| >= (1 - within) * c: how many a clipped critic has piled up
+    at the walls of its box [-c, c] (Gulrajani et al. 2017, Figure 1b). ``weights``: any array of
+    the critic's parameters (flattened here)."""
+    w = np.abs(np.asarray(weights, dtype=float).ravel())
+    if not clip_value > 0:
+        raise ValueError(f"clip_value must be positive, got {clip_value}")
+    return float((w >= (1 - within) * clip_value).mean()) if w.size else float("nan")
+
+
 class LiveView:
     """The training lab's four panels, drawn once and then *updated*: every refresh moves the
     existing artists (scatter offsets, the critic image, the arrows, the curves) instead of
@@ -202,24 +212,40 @@ class LiveView:
 
     Panels: samples over the critic's heatmap with the generator's gradient arrows; the losses;
     the critic's W estimate next to the exact W1; modes covered and the high-quality share
-    (with the 98.9% of a perfect sampler as a dashed line).
+    (with the 98.9% of a perfect sampler as a dashed line); and, for a weight-clipped critic
+    (``clip_value`` given), a fifth panel: the histogram of the critic's weights in [-c, c], where
+    clipping piles them up at the two walls (Gulrajani et al. 2017, Figure 1b).
 
     Args:
         n_modes: K, the number of mixture modes (None for the swiss roll).
         lim: the view is [-lim, lim]^2.
         grid: the critic heatmap's resolution (grid x grid points).
+        clip_value: c of a weight-clipped critic (WGAN): adds the weight histogram panel.
     """
 
-    def __init__(self, n_modes: int | None, lim: float = 2.0, grid: int = 64, size: float = 3.6, dpi: int = 72):
+    def __init__(self, n_modes: int | None, lim: float = 2.0, grid: int = 64, size: float = 3.6, dpi: int = 72,
+                 clip_value: float | None = None):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         from wgan_lessons.metrics import HQ_PERFECT
 
-        self.fig, axes = new_figure(4, 1, size=size)
+        self.fig, axes = new_figure(5 if clip_value else 4, 1, size=size)
         self.fig.set_dpi(dpi)
         self.canvas = FigureCanvasAgg(self.fig)
         self.dpi, self.lim, self.grid = dpi, lim, grid
-        self.ax_samples, self.ax_loss, self.ax_w, self.ax_modes = axes[0]
+        self.ax_samples, self.ax_loss, self.ax_w, self.ax_modes = axes[0][:4]
+        self.clip_value, self.weights = clip_value, None
+        if clip_value:
+            ax = self.ax_weights = axes[0][4]
+            self.weight_edges = np.linspace(-clip_value, clip_value, 41)  # 40 bins over [-c, c]
+            self.weights = ax.stairs(np.zeros(40), self.weight_edges, fill=True, color="tab:gray")
+            for x in (-clip_value, clip_value):
+                ax.axvline(x, color="tab:red", lw=0.8, ls=":")
+            ax.set_title(f"critic weights (clipped to ±{clip_value:g})")
+            ax.set_xlabel("weight value")
+            ax.set_ylabel("share of weights %")
+            ax.set_xlim(-1.1 * clip_value, 1.1 * clip_value)
+            self.wall_note = ax.text(0.5, 0.97, "", transform=ax.transAxes, fontsize=7, ha="center", va="top")
         ax = self.ax_samples
         self.heat = ax.imshow(np.zeros((grid, grid)), extent=(-lim, lim, -lim, lim), origin="lower", cmap="viridis",
                               alpha=0.55, interpolation="bilinear", aspect="equal")
@@ -264,7 +290,8 @@ class LiveView:
             ax.text(0.5, 0.5, "no discrete modes\n(swiss roll)", ha="center", va="center", transform=ax.transAxes)
         from matplotlib.ticker import MaxNLocator
 
-        for a in (self.ax_samples, self.ax_loss, self.ax_w, self.ax_modes):  # few tick labels: text is
+        for a in (self.ax_samples, self.ax_loss, self.ax_w, self.ax_modes) + \
+                ((self.ax_weights,) if clip_value else ()):  # few tick labels: text is
             a.xaxis.set_major_locator(MaxNLocator(4))  # most of a frame's drawing time
             a.yaxis.set_major_locator(MaxNLocator(5))
         xs = np.linspace(-lim, lim, grid)
@@ -277,8 +304,17 @@ class LiveView:
         line.set_data(np.asarray(x[: len(y)], dtype=float), y)
 
     def update(self, real, fake, critic_fn, field_fn, history: dict, metrics: dict, title: str,
-               show_w_estimate: bool) -> None:
-        """Move every artist to the current state. ``fake`` may be None (a diverged generator)."""
+               show_w_estimate: bool, critic_weights=None) -> None:
+        """Move every artist to the current state. ``fake`` may be None (a diverged generator).
+        ``critic_weights``: every parameter of the critic, flattened (for the clipping panel)."""
+        if self.weights is not None and critic_weights is not None:
+            w = np.asarray(critic_weights, dtype=float).ravel()
+            counts, _ = np.histogram(np.clip(w, -self.clip_value, self.clip_value), self.weight_edges)
+            share = 100 * counts / max(len(w), 1)
+            self.weights.set_data(share)
+            self.ax_weights.set_ylim(0, max(float(share.max()) * 1.15, 1e-9))
+            near = weights_at_the_walls(w, self.clip_value)
+            self.wall_note.set_text(f"{100 * near:.0f}% within 5% of ±c")
         z = critic_fn(self.grid_points).detach().cpu().numpy().reshape(self.grid, self.grid)
         if np.isfinite(z).all():
             self.heat.set_data(z)
@@ -320,8 +356,15 @@ class LiveView:
         import io
 
         buf = io.BytesIO()
-        self.canvas.print_png(buf)
+        # zlib level 1: a frame encodes ~4x faster than at PIL's default level 6, for a PNG about a
+        # third larger; it travels to a local browser, so time matters more than bytes
+        self.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
         self._frames = getattr(self, "_frames", 0) + 1
         if self._frames == 1:  # lay out once, with the first frame's labels; later frames only redraw
             self.fig.set_layout_engine("none")
         return buf.getvalue()
+
+
+# ----------------------------------------------------------------------------- lesson 04: duality and the critic
+
+__all__ += ["field_grid", "plot_potential", "plot_estimates", "plot_grad_norms", "plot_potential_agreement"]

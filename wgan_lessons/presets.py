@@ -65,6 +65,14 @@ PRESETS: dict[str, Preset] = {
             "all 8 modes with about 95% high-quality samples in about a minute on a 2-core CPU",
             TrainConfig(**_WGAN_GP, **{**_COMMON, "steps": 2500}),
         ),
+        Preset(
+            "wgan-clipping",
+            "WGAN with weight clipping as Algorithm 1 of Arjovsky et al. 2017 has it (RMSProp, lr 5e-5 for both "
+            "networks, clip_value c = 0.01, 5 critic steps) on ring8, with the networks, noise, batch and steps "
+            "of stable-wgan-gp: the clipped critic is a weak, slowly learning W estimate",
+            TrainConfig(method="wgan", optimizer="rmsprop", n_critic=5, clip_value=0.01,
+                        **{**_COMMON, "lr_g": 5e-5, "lr_d": 5e-5, "lr_schedule": "constant"}),
+        ),
     ]
 }
 

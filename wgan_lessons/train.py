@@ -405,8 +405,12 @@ class Trainer:
         self.critic = d.to(self.device)
         # The averaged generator (ema_decay > 0): what sample() shows; never trained directly.
         self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False) if cfg.ema_decay > 0 else None
-        self.opt_g = self._optimizer(self.generator.parameters(), cfg.lr_g)
-        self.opt_d = self._optimizer(self.critic.parameters(), cfg.lr_d)
+        # The optimisers are built when first used (a training step, save, load, the learning
+        # rates): building one imports torch._dynamo (torch >= 2.x wraps Optimizer.__init__), a
+        # second or more on a laptop, which a lab's first frame or a sampling-only Trainer need not
+        # wait for. A fresh optimiser holds no state, so when it is built changes no number.
+        self._opt_g: torch.optim.Optimizer | None = None
+        self._opt_d: torch.optim.Optimizer | None = None
         # Training draws its data, noise and eps from one CPU stream, and nothing else draws from it:
         # whatever only looks at training (history records, evaluate, sample, callbacks, the lab)
         # uses streams of its own, so observing a run never changes it. Reproducible on every device.
@@ -415,6 +419,20 @@ class Trainer:
         self._last_good = self._snapshot()
 
     # ------------------------------------------------------------------ pieces
+    @property
+    def opt_g(self) -> torch.optim.Optimizer:
+        """The generator's optimiser (built on first use)."""
+        if self._opt_g is None:
+            self._opt_g = self._optimizer(self.generator.parameters(), self.config.lr_g)
+        return self._opt_g
+
+    @property
+    def opt_d(self) -> torch.optim.Optimizer:
+        """The critic's optimiser (built on first use)."""
+        if self._opt_d is None:
+            self._opt_d = self._optimizer(self.critic.parameters(), self.config.lr_d)
+        return self._opt_d
+
     def _optimizer(self, params, lr):
         cfg = self.config
         if cfg.optimizer == "adam":
@@ -452,7 +470,7 @@ class Trainer:
         after more training shows how the same z moved."""
         g = torch.Generator().manual_seed(self.config.seed + 2 if seed is None else seed)
         net = self.generator_ema if self.generator_ema is not None else self.generator
-        with _eval_mode(net):
+        with torch.no_grad(), _eval_mode(net):
             return net(self.sample_z(n, g)).cpu()
 
     def critic_scores(self, x: torch.Tensor) -> torch.Tensor:
@@ -465,8 +483,9 @@ class Trainer:
         return {
             "generator": copy.deepcopy(self.generator.state_dict()),
             "critic": copy.deepcopy(self.critic.state_dict()),
-            "opt_g": copy.deepcopy(self.opt_g.state_dict()),
-            "opt_d": copy.deepcopy(self.opt_d.state_dict()),
+            # None: not built yet, i.e. a fresh optimiser
+            "opt_g": None if self._opt_g is None else copy.deepcopy(self._opt_g.state_dict()),
+            "opt_d": None if self._opt_d is None else copy.deepcopy(self._opt_d.state_dict()),
             "generator_ema": None if self.generator_ema is None else copy.deepcopy(self.generator_ema.state_dict()),
             "step": self.step,
         }
@@ -474,8 +493,11 @@ class Trainer:
     def _restore(self, snap: dict) -> None:
         self.generator.load_state_dict(snap["generator"])
         self.critic.load_state_dict(snap["critic"])
-        self.opt_g.load_state_dict(snap["opt_g"])
-        self.opt_d.load_state_dict(snap["opt_d"])
+        for name in ("opt_g", "opt_d"):
+            if snap[name] is None:
+                setattr(self, "_" + name, None)  # back to a fresh optimiser, built on first use
+            else:
+                getattr(self, name).load_state_dict(snap[name])
         if self.generator_ema is not None:
             self.generator_ema.load_state_dict(snap["generator_ema"])
 

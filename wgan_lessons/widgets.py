@@ -44,13 +44,16 @@ TOY_DATA = ("ring8", "grid25", "swissroll")
 _LABS: "weakref.WeakSet[TrainingLab]" = weakref.WeakSet()
 
 
-def _import_in_background(module: str) -> None:
-    """Start importing ``module`` in a daemon thread (a later ``import`` waits for it, never twice)."""
+def _import_in_background(*modules: str) -> None:
+    """Import ``modules`` one after the other in one daemon thread (a later ``import`` of one of them
+    waits for it, never imports twice). One thread, in order: two threads importing at once can
+    each hold a module the other needs (a concurrent circular import)."""
     import sys
     import threading
 
-    if module not in sys.modules:
-        threading.Thread(target=__import__, args=(module,), daemon=True).start()
+    todo = [m for m in modules if m not in sys.modules]
+    if todo:
+        threading.Thread(target=lambda: [__import__(m) for m in todo], daemon=True).start()
 
 
 def _widgets():
@@ -133,13 +136,16 @@ class TrainingLab:
         self.pause()
         cfg = (config or self._config_from_controls()).resolved()
         self.trainer = Trainer(cfg, progress=False)
-        _import_in_background("ot")  # POT (exact W1) takes a second to import: not before the first frame
         self._held_out = self.trainer.dist.sample(self.eval_samples,
                                                   generator=torch.Generator().manual_seed(cfg.seed + 7))
         self._set_controls(cfg)
         self.metrics = {"step": [], "exact_w1": [], "modes": [], "hq_fraction": [], "reverse_kl": [], "counts": []}
         self._measure()
         self.refresh()
+        # What the first training step needs and the first frame does not, imported while the learner
+        # looks at it: torch._dynamo (building an optimiser imports it) and POT (the exact W1), about
+        # a second each on a laptop. Started after the frame, so it does not compete for the GIL.
+        _import_in_background("torch._dynamo", "ot")
 
     @staticmethod
     def _stop_other_labs() -> None:
@@ -379,15 +385,19 @@ class TrainingLab:
         from wgan_lessons.plots import LiveView
 
         t = self.trainer
-        if getattr(self, "_view", None) is None or self._view_key != (t.config.data,):
+        clip = t.config.clip_value if t.config.method == "wgan" else None
+        key = (t.config.data, clip)
+        if getattr(self, "_view", None) is None or self._view_key != key:
             centers = t.dist.centers
-            self._view = LiveView(None if centers is None else len(centers))
-            self._view_key = (t.config.data,)
+            self._view = LiveView(None if centers is None else len(centers), clip_value=clip)
+            self._view_key = key
         fake = t.sample(self.eval_samples)
         ok = bool(torch.isfinite(fake).all())
+        weights = (torch.cat([p.detach().flatten() for p in t.critic.parameters()]).cpu().numpy()
+                   if clip else None)
         self._view.update(self._held_out.numpy(), fake.numpy() if ok else None, t.critic_scores, t.generator_field,
                           t.history, self.metrics, f"{t.config.method}, step {t.step}",
-                          show_w_estimate=t.config.method in ("wgan", "wgan-gp"))
+                          show_w_estimate=t.config.method in ("wgan", "wgan-gp"), critic_weights=weights)
 
     def refresh(self) -> None:
         """Redraw the view (its artists move; nothing is rebuilt) and the status line."""
