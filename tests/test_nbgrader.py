@@ -4,6 +4,12 @@
 with the solutions filled back into the released notebook, one handed in as released) ->
 `nbgrader autograde` -> the gradebook gives the first full points and the second zero.
 
+The solved submission's answers are the committed teacher's copy (`solutions/<lesson>.ipynb`), cell
+for cell, so its autograde is also the run of the solution notebook: every check cell must say
+PASSED (tests/test_teacher.py checks that copy is what `teacher solutions` writes). The empty
+submission is the released notebook without the lesson's experiment cells (they play no part in
+grading, and tests/test_notebooks.py runs every lesson as handed out, stubs and all).
+
 Skips only when nbgrader is not installed (it is in the `test` extra).
 """
 
@@ -57,6 +63,28 @@ def _solved(release_nb, source_nb):
     return nb
 
 
+def _from_solutions(release_nb, solutions_nb, student_nb):
+    """The released notebook with each answer cell replaced by the teacher's copy's cell (the same
+    exercise cell of the lesson: the copy has one extra markdown cell, its second)."""
+    body = [solutions_nb.cells[0], *solutions_nb.cells[2:]]
+    answers = [body[ex.cell].source for ex in teacher.find_exercises(student_nb)]
+    nb = copy.deepcopy(release_nb)
+    cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert len(cells) == len(answers), "the released notebook and the teacher's copy have different exercises"
+    for cell, source in zip(cells, answers):
+        cell.source = source
+    return nb
+
+
+def _experiments_trimmed(release_nb):
+    """The released notebook without the lesson's experiment cells: read-only code cells that are
+    neither an answer, a test nor an import."""
+    nb = copy.deepcopy(release_nb)
+    nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.metadata.get("nbgrader", {}).get("solution")
+                or c.metadata.get("nbgrader", {}).get("grade") or "import " in c.source]
+    return nb
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_nbgrader_round_trip(path, tmp_path):
     from nbgrader.api import Gradebook
@@ -78,7 +106,11 @@ def test_nbgrader_round_trip(path, tmp_path):
         [student.cells[ex.cell].source for ex in exercises]
     assert all(teacher.BEGIN_SOLUTION not in c.source for c in release.cells)
 
-    for student_id, nb in zip(STUDENTS, (_solved(release, source), release)):
+    solutions = nbformat.read(ROOT / "solutions" / name, as_version=4)
+    solved = _from_solutions(release, solutions, student)
+    assert [c.source for c in solved.cells] == [c.source for c in _solved(release, source).cells], \
+        "the teacher's copy (solutions/) and the nbgrader source hold different solutions"
+    for student_id, nb in zip(STUDENTS, (solved, _experiments_trimmed(release))):
         folder = course / "submitted" / student_id / assignment
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / name)
@@ -102,6 +134,10 @@ def test_nbgrader_round_trip(path, tmp_path):
         test_cells = {i for i, c in enumerate(graded.cells) if c.metadata.get("nbgrader", {}).get("grade")}
         if student_id == "solved":
             assert not errors, f"the solved submission raised in cells {errors}"
+            for i in sorted(test_cells):  # the verdict (from the fresh grading process) is in the feedback
+                text = "".join(o.get("text", "") + "".join(o.get("data", {}).get("text/plain", ""))
+                               for o in graded.cells[i].outputs)
+                assert "PASSED" in text and "NOT YET" not in text, f"solutions/{name} test cell {i}: {text!r}"
         else:  # only the test cells fail; the training lab and the rest still run
             assert errors == [(i, "AssertionError") for i in sorted(test_cells)], errors
     print(f"\nnbgrader round trip {assignment}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
