@@ -379,7 +379,7 @@ class TrainingLab:
     def figure(self):
         """The live view as a matplotlib Figure (no pyplot), brought up to date."""
         self._update_view()
-        return self._view.fig
+        return self._view.figure()
 
     def _update_view(self) -> None:
         from wgan_lessons.plots import LiveView
@@ -396,8 +396,8 @@ class TrainingLab:
         weights = (torch.cat([p.detach().flatten() for p in t.critic.parameters()]).cpu().numpy()
                    if clip else None)
         self._view.update(self._held_out.numpy(), fake.numpy() if ok else None, t.critic_scores, t.generator_field,
-                          t.history, self.metrics, f"{t.config.method}, step {t.step}",
-                          show_w_estimate=t.config.method in ("wgan", "wgan-gp"), critic_weights=weights)
+                          t.history, self.metrics, t.config.method,
+                          show_w_estimate=t.config.method in ("wgan", "wgan-gp"), critic_weights=weights, step=t.step)
 
     def refresh(self) -> None:
         """Redraw the view (its artists move; nothing is rebuilt) and the status line."""
