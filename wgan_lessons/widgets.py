@@ -405,7 +405,7 @@ class TrainingLab:
         self.image.value = self._view.png()
         t, m = self.trainer, self.metrics
         parts = [f"<b>{self.title}</b>" if self.title else "",
-                 f"step {t.step}/{t.config.steps}", f"{t.elapsed:.1f} s training"]
+                 f"step {t.step}/{t.config.steps}", f"{t.elapsed:.1f} s training on the {t.device.type.upper()}"]
         if m.get("modes") and m["modes"][-1] == m["modes"][-1]:
             parts.append(f"modes {m['modes'][-1]}, HQ {100 * m['hq_fraction'][-1]:.0f}% "
                          f"(a perfect sampler: {100 * HQ_PERFECT:.1f}%)")
