@@ -418,3 +418,109 @@ class LiveView:
 # ----------------------------------------------------------------------------- lesson 04: duality and the critic
 
 __all__ += ["field_grid", "plot_potential", "plot_estimates", "plot_grad_norms", "plot_potential_agreement"]
+
+
+def field_grid(fn, lim: float = 2.0, n: int = 100, center=(0.0, 0.0)):
+    """Evaluate a scalar function of the plane on an n x n grid over center + [-lim, lim]^2.
+
+    ``fn`` maps points (k, 2), a float64 numpy array, to (k,) values (numpy or torch): a
+    ``duality.DualPotential``, a ``duality.CriticRun``, or any function. Returns (X, Y, Z), each (n, n).
+
+    Raises:
+        ValueError: lim not positive, n below 2, or fn returning a shape other than (k,).
+    """
+    if not (np.isfinite(lim) and lim > 0) or int(n) != n or n < 2:
+        raise ValueError(f"field_grid needs lim > 0 and an integer n >= 2, got lim={lim!r}, n={n!r}")
+    cx, cy = (float(c) for c in center)
+    X, Y = np.meshgrid(np.linspace(cx - lim, cx + lim, int(n)), np.linspace(cy - lim, cy + lim, int(n)))
+    pts = np.stack([X.ravel(), Y.ravel()], 1)  # (n*n, 2)
+    Z = fn(pts)
+    Z = Z.detach().cpu().numpy() if isinstance(Z, torch.Tensor) else np.asarray(Z, dtype=float)
+    if Z.shape != (len(pts),):
+        raise ValueError(f"fn must return one value per point, shape ({len(pts)},), got {Z.shape}")
+    return X, Y, Z.reshape(X.shape)
+
+
+def plot_potential(ax, fn, real=None, fake=None, lim: float = 2.5, n: int = 100, center=(0.0, 0.0),
+                   title: str | None = None, levels: int = 15, colorbar: bool = True):
+    """A function of the plane (a critic, or the exact Kantorovich-Rubinstein potential) as a heatmap
+    with contour lines, and the real (blue) and generated (orange) points on top. Two such maps that
+    differ by a constant have the same picture up to the colour scale's labels. Returns the contour set."""
+    X, Y, Z = field_grid(fn, lim, n, center)
+    cs = ax.contourf(X, Y, Z, levels=levels, cmap="viridis")
+    ax.contour(X, Y, Z, levels=levels, colors="k", linewidths=0.4, alpha=0.6)
+    for pts, colour, label in ((real, "tab:blue", "real"), (fake, "tab:orange", "generated")):
+        if pts is not None:
+            p = pts.detach().cpu().numpy() if isinstance(pts, torch.Tensor) else np.asarray(pts)
+            ax.scatter(p[:, 0], p[:, 1], s=12, c=colour, edgecolors="white", linewidths=0.3, label=label)
+    ax.set_xlim(center[0] - lim, center[0] + lim)
+    ax.set_ylim(center[1] - lim, center[1] + lim)
+    ax.set_aspect("equal")
+    if real is not None or fake is not None:
+        ax.legend(loc="upper right", fontsize=7, markerscale=3)
+    if colorbar:
+        ax.figure.colorbar(cs, ax=ax, shrink=0.8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return cs
+
+
+def plot_estimates(ax, histories: dict, exact: float | None = None, title: str | None = None):
+    """Critics' estimates E_r[f] - E_g[f] over training: one curve per ``label -> history`` (a
+    ``duality.CriticRun.history``, with ``step`` and ``estimate``), and the exact W1 as a dashed
+    horizontal line when given. Returns the list of curves."""
+    lines = []
+    for label, h in histories.items():
+        steps, est = np.asarray(h["step"], dtype=float), np.asarray(h["estimate"], dtype=float)
+        if len(steps) != len(est):
+            raise ValueError(f"history {label!r}: {len(steps)} steps but {len(est)} estimates")
+        lines.append(ax.plot(steps, est, label=label)[0])
+    if exact is not None:
+        ax.axhline(exact, color="k", ls="--", lw=1, label=f"exact W1 (POT) = {exact:.4f}")
+    ax.set_xlabel("critic step")
+    ax.set_ylabel("E_r[f] - E_g[f]")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return lines
+
+
+def plot_grad_norms(ax, norms: dict, bins: int = 40, title: str | None = None, bound: float | None = 1.0):
+    """Histograms of gradient norms ||grad f||, one per ``label -> array`` (e.g. the ``data`` and
+    ``between`` of ``duality.gradient_norms``), with the 1-Lipschitz bound as a dashed vertical line
+    (``bound=None`` leaves it out, for a critic whose norms are far below 1). Returns the bin edges."""
+    arrays = {k: np.asarray(v, dtype=float).ravel() for k, v in norms.items()}
+    allv = np.concatenate([v for v in arrays.values() if v.size] or [np.zeros(1)])
+    hi = max(float(allv.max()), bound or 0.0) * 1.05 or 1.0
+    edges = np.linspace(0.0, hi, bins + 1)
+    for label, v in arrays.items():
+        ax.hist(v, bins=edges, histtype="step", lw=1.5, density=True, label=f"{label} (median {np.median(v):.3g})")
+    if bound is not None:
+        ax.axvline(bound, color="k", ls="--", lw=1, label=f"Lipschitz bound {bound:g}")
+    ax.set_xlabel("||grad f(z)||")
+    ax.set_ylabel("density")
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return edges
+
+
+def plot_potential_agreement(ax, f_values, ref_values, title: str | None = None):
+    """A critic's values against a reference potential's on the same points (k,) (e.g. the support
+    of the two clouds), with the line ref + offset, offset = mean(f - ref): on that line the two
+    agree up to a constant. The title gets their correlation. Returns the offset."""
+    f = np.asarray(f_values, dtype=float).ravel()
+    r = np.asarray(ref_values, dtype=float).ravel()
+    if f.shape != r.shape or f.size < 2:
+        raise ValueError(f"f_values and ref_values must have the same length >= 2, got {f.size} and {r.size}")
+    offset = float((f - r).mean())
+    ax.scatter(r, f, s=5, alpha=0.6)
+    line = np.array([r.min(), r.max()])
+    ax.plot(line, line + offset, "k--", lw=1, label=f"f = potential + {offset:.3g}")
+    ax.set_xlabel("exact potential (POT)")
+    ax.set_ylabel("critic f")
+    ax.legend(fontsize=8)
+    corr = float(np.corrcoef(f, r)[0, 1]) if f.std() > 0 and r.std() > 0 else float("nan")
+    ax.set_title((title + ": " if title else "") + f"correlation {corr:.4f}", fontsize=10)
+    return offset

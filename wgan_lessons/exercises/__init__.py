@@ -20,3 +20,4 @@ from wgan_lessons.exercises.lesson03 import (  # noqa: F401
     check_sliced_w,
     check_wasserstein_pot,
 )
+from wgan_lessons.exercises.lesson04 import check_c_transform  # noqa: F401
