@@ -2,13 +2,32 @@
 names each usual mistake; the critic-loss exercise uses check_critic_loss (tests/test_exercises_wgan.py), which
 accepts the lesson's solution."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import ot
 import pytest
 import torch
 from scipy.spatial.distance import cdist
 
-from wgan_lessons.exercises import check_c_transform
+from wgan_lessons.exercises import check_c_transform, check_critic_loss
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _solutions():
+    spec = importlib.util.spec_from_file_location("sol04", ROOT / "teacher" / "solutions" / "04_duality_and_the_critic.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_the_teacher_solutions_pass():
+    sol = _solutions()
+    assert check_critic_loss(sol.critic_loss).passed
+    r = check_c_transform(sol.c_transform_by_hand)
+    assert r.passed, r
 
 
 def _loops(z, y, v):
