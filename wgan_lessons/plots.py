@@ -399,13 +399,11 @@ class LiveView:
         travels to a local browser, so time matters more than bytes."""
         import io
 
-        from PIL import Image
+        from matplotlib.image import imsave
 
         self.draw(full)
-        w, h = self.canvas.get_width_height(physical=True)
         buf = io.BytesIO()
-        Image.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
-            buf, format="png", compress_level=1)
+        imsave(buf, np.asarray(self.canvas.buffer_rgba()), format="png", pil_kwargs={"compress_level": 1})
         return buf.getvalue()
 
     def figure(self):
