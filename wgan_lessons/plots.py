@@ -522,3 +522,96 @@ def plot_potential_agreement(ax, f_values, ref_values, title: str | None = None)
     corr = float(np.corrcoef(f, r)[0, 1]) if f.std() > 0 and r.std() > 0 else float("nan")
     ax.set_title((title + ": " if title else "") + f"correlation {corr:.4f}", fontsize=10)
     return offset
+
+
+# ----------------------------------------------------------------------------- lesson 05: weight clipping
+
+__all__ += ["plot_tracking", "plot_layer_norms", "plot_weight_histogram"]
+
+
+def plot_tracking(ax, run: dict, title: str | None = None, estimate_label: str = "-L_D (the critic's estimate)"):
+    """A training run's loss read as a distance (``clipping.track_run``'s ``step``, ``w1`` and ``estimate``):
+    the exact W1 of the generator's current samples (POT) on the left axis and minus the critic's loss on a
+    twin right axis (their scales differ by orders of magnitude for a clipped critic). The title gets their
+    Spearman rank correlation over the run (``run['spearman']``). Returns the two lines (W1, estimate).
+
+    Raises:
+        ValueError: steps, w1 and estimate of different lengths.
+    """
+    steps = np.asarray(run["step"], dtype=float)
+    w1, est = np.asarray(run["w1"], dtype=float), np.asarray(run["estimate"], dtype=float)
+    if not (len(steps) == len(w1) == len(est)):
+        raise ValueError(f"run: {len(steps)} steps, {len(w1)} W1 values and {len(est)} estimates")
+    line_w1, = ax.plot(steps, w1, "o-", ms=3, color="0.3", label="exact W1 (POT)")
+    ax.set_xlabel("generator step")
+    ax.set_ylabel("exact W1 of the current samples")
+    twin = ax.twinx()
+    line_est, = twin.plot(steps, est, "s-", ms=3, color="tab:red", label=estimate_label)
+    twin.set_ylabel(estimate_label, color="tab:red")
+    twin.tick_params(axis="y", colors="tab:red")
+    ax.legend([line_w1, line_est], [line_w1.get_label(), line_est.get_label()], fontsize=7, loc="upper right")
+    rho = run.get("spearman")
+    head = title + ": " if title else ""
+    ax.set_title(head + (f"Spearman {rho:.2f}" if rho is not None and np.isfinite(rho) else ""), fontsize=10)
+    return line_w1, line_est
+
+
+def plot_layer_norms(ax, norms: dict, title: str | None = None, ylabel: str = "||dL / dz_k|| (log scale)",
+                     floor: float | None = None):
+    """Per-layer gradient norms on a log scale, one line per ``label -> (K,) norms`` (e.g. the
+    ``activation`` of ``clipping.layer_gradient_norms`` for each critic), layer 1 (next to the input) to K
+    (the output). A norm of exactly 0 (float32 underflow) cannot be drawn on a log scale: it is drawn at
+    ``floor`` (default: a decade below the smallest positive norm) with an open marker, and said in the
+    legend. Returns the lines."""
+    arrays = {k: np.asarray(v, dtype=float).ravel() for k, v in norms.items()}
+    positive = np.concatenate([v[v > 0] for v in arrays.values()] or [np.ones(1)])
+    floor = floor if floor is not None else float(positive.min()) / 10 if positive.size else 1e-30
+    lines = []
+    for label, v in arrays.items():
+        layers = np.arange(1, len(v) + 1)
+        zero = v == 0
+        shown = np.where(zero, floor, v)
+        note = f" ({int(zero.sum())} layers exactly 0: drawn at {floor:.0e})" if zero.any() else ""
+        line, = ax.semilogy(layers, shown, "o-", ms=4, label=label + note)
+        if zero.any():
+            ax.plot(layers[zero], shown[zero], "o", ms=7, mfc="none", color=line.get_color())
+        lines.append(line)
+    ax.set_xlabel("layer k (1 = next to the input)")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return lines
+
+
+def plot_weight_histogram(ax, weights, clip_value: float | None = None, bins: int = 40, title: str | None = None,
+                          label: str | None = None, color: str | None = None):
+    """The histogram of a critic's parameters (as shares in %, so histograms of nets of different sizes
+    compare), over [-c, c] with the walls ±c drawn dotted when ``clip_value`` is given (the label then gets
+    the share within 5% of ±c, :func:`weights_at_the_walls`), over the weights' own range otherwise.
+    Returns the counts per bin."""
+    w = np.asarray(weights, dtype=float).ravel()
+    if w.size == 0:
+        raise ValueError("weights is empty")
+    if clip_value:
+        edges = np.linspace(-clip_value, clip_value, bins + 1)
+        w_shown = np.clip(w, -clip_value, clip_value)
+        extra = f": {100 * weights_at_the_walls(w, clip_value):.0f}% within 5% of ±c"
+    else:
+        lo, hi = float(w.min()), float(w.max())
+        edges = np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1)
+        w_shown, extra = w, ""
+    counts, _ = np.histogram(w_shown, edges)
+    ax.stairs(100 * counts / w.size, edges, fill=True, alpha=0.6, color=color, label=(label or "weights") + extra)
+    if clip_value:
+        for x in (-clip_value, clip_value):
+            ax.axvline(x, color="tab:red", lw=0.8, ls=":")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(5))  # few tick labels: values like -0.0075 are long
+    ax.set_xlabel("parameter value")
+    ax.set_ylabel("share of parameters %")
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return counts
