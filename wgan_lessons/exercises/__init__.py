@@ -21,4 +21,5 @@ from wgan_lessons.exercises.lesson03 import (  # noqa: F401
     check_wasserstein_pot,
 )
 from wgan_lessons.exercises.lesson04 import check_c_transform  # noqa: F401
+from wgan_lessons.exercises.lesson06 import check_wgan_gp_step  # noqa: F401
 from wgan_lessons.exercises.lesson05 import check_critic_step  # noqa: F401
