@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from nbtrim import grading_cells
 from wgan_lessons import grading, teacher
 from wgan_lessons.cli import main
 
@@ -116,18 +117,9 @@ def _import_cell(nb):
     return cells[0]
 
 
-def _trimmed(release):
-    """The released notebook without the lesson's experiment cells (read-only code cells that import
-    nothing): they cost time and play no part in grading, and nbgrader does not restore them."""
-    nb = copy.deepcopy(release)
-    nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.metadata.get("nbgrader", {}).get("solution")
-                or c.metadata.get("nbgrader", {}).get("grade") or "import " in c.source]
-    return nb
-
-
 def _submissions(release):
     subs = {}
-    release = _trimmed(release)
+    release = grading_cells(release)  # without the experiments: they play no part in grading
 
     def new(name):
         subs[name] = copy.deepcopy(release)

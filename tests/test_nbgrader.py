@@ -5,10 +5,11 @@ with the solutions filled back into the released notebook, one handed in as rele
 `nbgrader autograde` -> the gradebook gives the first full points and the second zero.
 
 The solved submission's answers are the committed teacher's copy (`solutions/<lesson>.ipynb`), cell
-for cell, so its autograde is also the run of the solution notebook: every check cell must say
-PASSED (tests/test_teacher.py checks that copy is what `teacher solutions` writes). The empty
-submission is the released notebook without the lesson's experiment cells (they play no part in
-grading, and tests/test_notebooks.py runs every lesson as handed out, stubs and all).
+for cell, and every check cell of its autograde must say PASSED (tests/test_teacher.py checks that
+copy is what `teacher solutions` writes). The empty submission is the released notebook as handed
+out. Both leave out the lesson's experiments (tests/nbtrim.py keeps the setup, the answer and test
+cells and the cells they need for a name): the experiments play no part in grading, and
+tests/test_notebooks.py runs every lesson in full.
 
 Skips only when nbgrader is not installed (it is in the `test` extra).
 """
@@ -25,6 +26,7 @@ import pytest
 pytest.importorskip("nbgrader", reason="nbgrader is not installed; `pip install -e '.[test]'` installs it "
                                        "(or `pip install 'nbgrader>=0.9'`)")
 
+from nbtrim import grading_cells  # noqa: E402
 from wgan_lessons import teacher  # noqa: E402
 from wgan_lessons.cli import main  # noqa: E402
 
@@ -76,15 +78,6 @@ def _from_solutions(release_nb, solutions_nb, student_nb):
     return nb
 
 
-def _experiments_trimmed(release_nb):
-    """The released notebook without the lesson's experiment cells: read-only code cells that are
-    neither an answer, a test nor an import."""
-    nb = copy.deepcopy(release_nb)
-    nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.metadata.get("nbgrader", {}).get("solution")
-                or c.metadata.get("nbgrader", {}).get("grade") or "import " in c.source]
-    return nb
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_nbgrader_round_trip(path, tmp_path):
     from nbgrader.api import Gradebook
@@ -110,7 +103,7 @@ def test_nbgrader_round_trip(path, tmp_path):
     solved = _from_solutions(release, solutions, student)
     assert [c.source for c in solved.cells] == [c.source for c in _solved(release, source).cells], \
         "the teacher's copy (solutions/) and the nbgrader source hold different solutions"
-    for student_id, nb in zip(STUDENTS, (solved, _experiments_trimmed(release))):
+    for student_id, nb in zip(STUDENTS, (grading_cells(solved), grading_cells(release))):
         folder = course / "submitted" / student_id / assignment
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / name)

@@ -4,7 +4,7 @@ from dataclasses import fields
 
 import pytest
 
-from wgan_lessons.presets import (CONTRASTED, METHOD_FIELDS, PRESETS, claims_table, covered_modes, differences,
+from wgan_lessons.presets import (CONTRASTED, METHOD_FIELDS, PRESETS, covered_modes, differences,
                                   get_preset, measure_presets, mode_hops)
 from wgan_lessons.train import Trainer
 
@@ -12,12 +12,9 @@ SEEDS = [0, 1, 2, 3, 4]
 
 
 @pytest.fixture(scope="module")
-def rows():
-    # two worker processes with one torch thread each: the same numbers as one process (tested below)
-    rows = measure_presets(names=("mode-collapse", "stable-wgan-gp"), seeds=SEEDS, w1=False, progress=False,
-                           track_every=50, workers=2)
-    print("\n" + claims_table(rows))
-    return rows
+def rows(preset_rows):
+    # measured once per session in tests/conftest.py (lesson 06's claims reuse the stable-wgan-gp rows)
+    return preset_rows
 
 
 @pytest.fixture(scope="module")
