@@ -31,6 +31,7 @@ def preset_rows():
     return rows
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):
     """Keep the tests that share one of this suite's expensive fixtures in one pytest-xdist worker
     (`--dist loadgroup`): a session fixture groups every test using it (tests/test_presets.py and

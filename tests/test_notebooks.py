@@ -87,3 +87,20 @@ def test_zz_total_notebook_time_under_five_minutes():
     summary = ", ".join(f"{k} {v:.1f}s" for k, v in SECONDS.items())
     print(f"\nnotebook seconds: {summary}; total {total:.1f}s", file=sys.stderr)
     assert total < 300, f"notebooks took {total:.0f}s in fast mode (budget 300s): {summary}"
+
+
+LESSON_TEXTS = NOTEBOOKS + sorted((ROOT / "solutions").glob("[0-9]*.ipynb"))
+
+
+@pytest.mark.parametrize("path", LESSON_TEXTS, ids=[f"{p.parent.name}/{p.name}" for p in LESSON_TEXTS])
+def test_markdown_has_no_control_characters(path):
+    """A backslash eaten by a string escape: "\\text" written as "\\t" + "ext" leaves a TAB and breaks the
+    formula ($1/\\sqrt{<TAB>ext{fan-in}}$ shipped in lesson 05); "\\b", "\\f", "\\r", "\\a", "\\v" do the same
+    to \\beta, \\frac, \\right, ... A markdown cell has no business holding any control character but a
+    newline."""
+    import re
+
+    nb = nbformat.read(path, as_version=4)
+    bad = [(i, repr(c.source[max(0, m.start() - 25):m.end() + 15])) for i, c in enumerate(nb.cells)
+           if c.cell_type == "markdown" for m in re.finditer(r"[\x00-\x09\x0b-\x1f\x7f]", c.source)]
+    assert not bad, f"control characters in markdown (cell, context): {bad}"

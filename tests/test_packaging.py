@@ -278,3 +278,19 @@ def test_colab_setup_cell_installs_nothing_already_there():
     changed = set(installs) - {"wgan-lessons", "pot"}
     assert not changed, f"the setup cell would reinstall or upgrade {sorted(changed)}"
     assert not {"torch", "torchvision", "matplotlib", "ipywidgets", "numpy"} & set(installs)
+
+
+def test_no_string_in_the_package_holds_a_control_character():
+    """The kind of fault behind lesson 05's broken $\\text{fan-in}$: a LaTeX backslash eaten by an escape
+    ("\\t", "\\b", "\\f", "\\r", "\\a", "\\v") in a plot label, a docstring or a checker's message."""
+    import ast
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    bad = []
+    for path in [*(root / "wgan_lessons").rglob("*.py"), *(root / "teacher").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                    re.search(r"[\x00-\x09\x0b-\x1f\x7f]", node.value):
+                bad.append(f"{path.relative_to(root)}:{node.lineno}: {node.value[:60]!r}")
+    assert not bad, bad

@@ -4,7 +4,7 @@ from dataclasses import fields
 
 import pytest
 
-from wgan_lessons.presets import (CONTRASTED, METHOD_FIELDS, PRESETS, covered_modes, differences,
+from wgan_lessons.presets import (CONTRASTED, METHOD_FIELDS, PRESETS, claims_table, covered_modes, differences,
                                   get_preset, measure_presets, mode_hops)
 from wgan_lessons.train import Trainer
 
@@ -31,7 +31,7 @@ def saturated():
 def test_worker_processes_give_the_same_numbers_as_one_process():
     kw = dict(names=("mode-collapse",), seeds=(0, 1), steps=30, w1=False, progress=False, track_every=10)
     one, two = measure_presets(**kw), measure_presets(**kw, workers=2)
-    drop = ("seconds", "w1")  # w1 is NaN here (not measured), and NaN != NaN
+    drop = ("seconds", "cpu_seconds", "w1")  # w1 is NaN here (not measured), and NaN != NaN
     assert [{k: v for k, v in r.items() if k not in drop} for r in one] == \
         [{k: v for k, v in r.items() if k not in drop} for r in two]
 
@@ -88,10 +88,12 @@ def test_wgan_gp_preset_has_mostly_high_quality_samples(rows):
 
 @pytest.mark.slow
 def test_presets_are_fast_enough_for_a_laptop(rows):
-    # About 9-21 s (collapse) and 33-40 s (WGAN-GP) of training per run on an idle 2-core CPU; the bound
-    # leaves room for a loaded CI machine while still catching a preset that became minutes long.
+    # About 10-21 s (collapse) and 33-75 s (WGAN-GP) of training per run, in CPU seconds of one torch
+    # thread (2-core Intel and AMD machines). CPU time, not wall time: `make test` trains these while other
+    # tests run, and the wall time of one run then grew to 193 s. The bound catches a preset that became
+    # minutes long.
     for r in rows:
-        assert r["seconds"] < 150, r
+        assert r["cpu_seconds"] < 150, {k: r[k] for k in ("preset", "seed", "seconds", "cpu_seconds")}
 
 
 def test_contrasted_presets_differ_only_in_what_belongs_to_the_method():
@@ -128,3 +130,12 @@ def test_mode_hops_counts_letting_go_of_a_held_mode():
     balanced = [[60, 55, 48, 52, 61, 45, 50, 58], [45, 62, 55, 47, 50, 60, 52, 49]]
     assert mode_hops(balanced) == 0  # sampling noise around 12.5% per mode is not hopping
     assert mode_hops([]) == 0
+
+
+def test_claims_table_says_what_was_not_measured():
+    base = {"preset": "p", "seed": 0, "modes": 8, "hq_fraction": 0.9, "reverse_kl": 0.01, "seconds": 1.0}
+    table = claims_table([{**base, "w1": float("nan"), "hops": 0, "tracked_steps": []},
+                          {**base, "w1": 0.123, "hops": 2, "tracked_steps": [50, 100]}])
+    first, second = table.splitlines()[2:]
+    assert "not measured" in first and "not tracked" in first and "nan" not in first.lower()
+    assert "0.123" in second and "| 2 |" in second and "not" not in second

@@ -85,7 +85,10 @@ def equal_time_steps(name: str = "wgan-clipping", reference: str = "stable-wgan-
     step measured side by side in this process (:func:`seconds_per_step`; ``measure`` is passed on).
 
     Returns ``{"steps": that number, "reference_steps": ..., "ratio": t_name / t_reference,
-    "seconds_per_step": {...}}``, where steps = round(reference_steps / ratio).
+    "ratios": [per round], "seconds_per_step": {...}}``, where steps = round(reference_steps / ratio).
+    ``ratio`` is the median of the rounds' ratios, so it need not equal the ratio of the two medians
+    in ``seconds_per_step`` (the load of a shared machine changes between rounds, and a round compares
+    two runs made back to back).
     """
     from wgan_lessons.checks import integer
     from wgan_lessons.presets import get_preset
@@ -95,7 +98,8 @@ def equal_time_steps(name: str = "wgan-clipping", reference: str = "stable-wgan-
     reference_steps = integer(reference_steps, "reference_steps", minimum=1)
     m = seconds_per_step((name, reference), **measure)
     return {"steps": max(1, round(reference_steps / m["ratio"])), "reference_steps": reference_steps,
-            "ratio": m["ratio"], "seconds_per_step": m["seconds_per_step"], "threads": m["threads"]}
+            "ratio": m["ratio"], "ratios": m["ratios"], "seconds_per_step": m["seconds_per_step"],
+            "threads": m["threads"]}
 
 
 def measure_at_equal_time(name: str = "wgan-clipping", reference: str = "stable-wgan-gp", seeds=(0, 1, 2, 3, 4),
