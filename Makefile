@@ -25,7 +25,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
 test: $(STAMP)
-	WGAN_LESSONS_FAST=1 $(PY) -m pytest -n auto --maxprocesses 4 --dist loadgroup
+	WGAN_LESSONS_FAST=1 $(PY) -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 course: $(STAMP)
 	$(PY) scripts/build_course.py --out build/course

@@ -1,6 +1,4 @@
-import inspect
 import os
-from pathlib import Path
 
 import pytest
 import torch
@@ -9,7 +7,6 @@ import torch
 # worker process when pytest-xdist runs it on several (`make test` runs `pytest -n 2`).
 os.environ.setdefault("WGAN_LESSONS_FAST", "1")
 torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else min(2, torch.get_num_threads()))
-TESTS = Path(__file__).resolve().parent
 
 
 @pytest.fixture
@@ -31,26 +28,38 @@ def preset_rows():
     return rows
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups
+#: pytest-xdist work units (`make test` runs `pytest -n auto --dist loadfile`): one per test file, so a
+#: module fixture is computed once, except that files sharing an expensive session fixture form one unit.
+SHARED_UNITS = {"tests/test_presets.py": "preset_rows", "tests/test_lesson_06_claims.py": "preset_rows"}
+#: The longest units first (measured), so that the last unit a worker starts is a short one.
+LONGEST_FIRST = ("preset_rows", "tests/test_lesson_05_claims.py", "tests/test_grading_trust.py",
+                 "tests/test_nbgrader.py", "tests/test_lesson_04_claims.py", "tests/test_browser.py",
+                 "tests/test_notebooks.py")
+
+
+def _unit(nodeid: str) -> str:
+    file = nodeid.split("::", 1)[0]
+    return SHARED_UNITS.get(file, file)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's file scheduling with :data:`SHARED_UNITS` merged. (Its `loadgroup` would do it with
+    markers, but with pytest 9 it no longer sees them: it renames `item._nodeid`, which pytest 9 does not
+    read.)"""
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedFixtureScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    return SharedFixtureScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Keep the tests that share one of this suite's expensive fixtures in one pytest-xdist worker
-    (`--dist loadgroup`): a session fixture groups every test using it (tests/test_presets.py and
-    tests/test_lesson_06_claims.py share `preset_rows`), a module fixture its module's tests. So
-    nothing slow is computed twice; every other test goes wherever a worker is free."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        session, module = [], False
-        for name in item.fixturenames:
-            for fd in (info.name2fixturedefs.get(name, ()) if info else ()):
-                try:
-                    ours = Path(inspect.getfile(fd.func)).resolve().parent == TESTS
-                except TypeError:
-                    ours = False
-                if ours and fd.scope == "session":
-                    session.append(name)
-                module |= ours and fd.scope == "module"
-        if session or module:
-            item.add_marker(pytest.mark.xdist_group(min(session) if session else item.module.__name__))
+    """The longest work units first (a stable sort: within a unit, the file's order)."""
+    rank = {u: i for i, u in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_unit(item.nodeid), len(rank)))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -19,8 +19,9 @@ TIMEOUT = 120  # seconds per cell in fast mode (the slowest cell takes ~20 s on 
 ATTEMPTS = 2  # nbclient sometimes waits out the timeout after a widget cell (nbclient#312): retry once
 SECONDS: dict[str, float] = {}
 
-# one pytest-xdist worker runs them all, so test_zz_total_notebook_time_under_five_minutes sees every time
-pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("notebooks")]
+# pytest-xdist runs a test file in one worker (tests/conftest.py), so test_zz_total_notebook_time_under_five_minutes
+# sees every notebook's time
+pytestmark = pytest.mark.notebook
 
 
 def _ids(paths):
