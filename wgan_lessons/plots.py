@@ -602,7 +602,7 @@ def plot_weight_histogram(ax, weights, clip_value: float | None = None, bins: in
         edges = np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1)
         w_shown, extra = w, ""
     counts, _ = np.histogram(w_shown, edges)
-    ax.stairs(100 * counts / w.size, edges, fill=True, alpha=0.6, color=color, label=(label or "weights") + extra)
+    ax.stairs(100 * counts / w.size, edges, fill=True, alpha=0.6, color=color, label=(label or "parameters") + extra)
     if clip_value:
         for x in (-clip_value, clip_value):
             ax.axvline(x, color="tab:red", lw=0.8, ls=":")
