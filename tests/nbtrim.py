@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import symtable
 
-__all__ = ["bound_and_read", "grading_cells"]
+__all__ = ["bound_and_read", "cells_needed", "grading_cells"]
 
 
 def _python(source: str) -> str:
@@ -40,10 +40,17 @@ def bound_and_read(source: str) -> tuple[set, set]:
 def grading_cells(nb, setup_cells: int = 2):
     """A copy of ``nb`` (nbformat) keeping its markdown cells, its first ``setup_cells`` cells, every cell
     with nbgrader ``solution`` or ``grade`` metadata, and the code cells these need for a name."""
+    keep = {i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" or i < setup_cells
+            or c.metadata.get("nbgrader", {}).get("solution") or c.metadata.get("nbgrader", {}).get("grade")}
+    return cells_needed(nb, keep)
+
+
+def cells_needed(nb, keep):
+    """A copy of ``nb`` keeping the cells whose indices are in ``keep`` and every earlier code cell they
+    need for a name, transitively (the latest earlier cell that binds it)."""
     cells = nb.cells
     info = [bound_and_read(c.source) if c.cell_type == "code" else (set(), set()) for c in cells]
-    keep = {i for i, c in enumerate(cells) if c.cell_type == "markdown" or i < setup_cells
-            or c.metadata.get("nbgrader", {}).get("solution") or c.metadata.get("nbgrader", {}).get("grade")}
+    keep = set(keep)
     todo = sorted(i for i in keep if cells[i].cell_type == "code")
     while todo:
         i = todo.pop()

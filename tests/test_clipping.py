@@ -221,6 +221,23 @@ def test_deep_critic_run_tiny():
     assert cfg.learning_rate == pytest.approx(5e-6) and cfg.depth == 11 and cfg.width == 64
 
 
+def test_deep_critic_run_clamped_is_the_untrained_network_in_the_box():
+    """``clamped``: the untrained network with every parameter clamped into [-c, c]. A box wider than every
+    initial parameter (c = 10) changes nothing, so its norms are the untrained network's exactly; a box of
+    c = 0.01 puts almost every weight at a wall, and random signs then shrink the gradient by about
+    c * sqrt(64 / 2) = 0.057 per layer (11 hidden layers: far more than the untrained network's spread)."""
+    out = clipping.deep_critic_run(seed=0, clip_values=(10.0, 0.01), steps=1)
+    assert set(out["clamped"]) == {"c = 10", "c = 0.01"}
+    wide, box = out["clamped"]["c = 10"], out["clamped"]["c = 0.01"]
+    assert_close(torch.from_numpy(wide["activation"]), torch.from_numpy(out["init"]["activation"]), rtol=0, atol=0)
+    assert_close(torch.from_numpy(wide["weight"]), torch.from_numpy(out["init"]["weight"]), rtol=0, atol=0)
+    assert box["spread"] == spread(box["activation"]) and box["weight_spread"] == spread(box["weight"])
+    assert box["spread"] > 1e6 * out["init"]["spread"]
+    assert box["activation"][0] < box["activation"][-1]  # smaller next to the input: it vanishes
+    s = clipping.claims_summary([], [out])
+    assert s["clamped_spread"] == {"c = 10": [wide["spread"]], "c = 0.01": [box["spread"]]}
+
+
 def test_value_surfaces_tiny():
     out = clipping.value_surfaces(datasets=("ring8",), steps=3)
     row = out["ring8"]

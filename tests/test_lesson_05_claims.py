@@ -104,7 +104,9 @@ def test_gradients_explode_or_vanish_with_clipping_and_stay_level_with_the_penal
     """Section 7: max / min over the 12 layers of ||dL/dz_k||: c = 0.1 from 3.2e4 to 1.8e5 (growing towards the
     input: explodes), c = 0.01 from 6.7e13 to 2.0e14 and c = 0.001 from 4.3e24 to 1.3e25 (vanish), the gradient
     penalty from 2.4 to 3.2; the untrained network from 1.7e4 to 2.7e4. ||dL/dW_k||: c = 0.1 from 6.0 to 12,
-    the penalty from 5.6 to 9.2."""
+    the penalty from 5.6 to 9.2. The untrained network only clamped into [-c, c] (no training): c = 0.1 from
+    2.66e4 to 5.3e4, c = 0.01 from 6.7e13 to 2.14e14, c = 0.001 from 4.26e24 to 1.24e25, all shrinking towards
+    the input: the vanishing is the box's, the explosion at c = 0.1 training's."""
     _, depth, s = claims
     sp = s["spread"]
     assert all(x >= 10 for x in sp["c = 0.1"] + sp["c = 0.001"] + sp["c = 0.01"]), sp
@@ -120,7 +122,22 @@ def test_gradients_explode_or_vanish_with_clipping_and_stay_level_with_the_penal
     wsp = s["weight_spread"]
     assert_close(_t([min(wsp["c = 0.1"]), max(wsp["c = 0.1"])]), _t([6.0, 12.4]), atol=0.05, rtol=0)
     assert_close(_t([min(wsp["gradient penalty"]), max(wsp["gradient penalty"])]), _t([5.6, 9.2]), atol=0.05, rtol=0)
+    cl = s["clamped_spread"]  # the untrained network only clamped into the box (the middle panel)
+    for label, (lo, hi) in {"c = 0.1": (2.66e4, 5.3e4), "c = 0.01": (6.7e13, 2.14e14),
+                            "c = 0.001": (4.26e24, 1.24e25)}.items():
+        assert_close(_t(rng(cl[label])), _t(rng([lo, hi])), atol=0.005, rtol=0)  # 3 significant digits
+    for d in depth:  # clamped only: every one shrinks towards the input, c = 0.1 included
+        assert all(v["activation"][0] < v["activation"][-1] for v in d["clamped"].values())
     for d in depth:  # c = 0.1 explodes (larger next to the input), the small c vanish
         a = {k: v["activation"] for k, v in d["critics"].items()}
         assert a["c = 0.1"][0] > a["c = 0.1"][-1] and a["c = 0.01"][0] < a["c = 0.01"][-1] and \
             a["c = 0.001"][0] < a["c = 0.001"][-1]
+
+
+def test_try_it_without_the_warm_up():
+    """Section 4's *Try it*: the plain Algorithm 1 without the authors' warm-up, seed 0 (about 10 s): the
+    text quotes its Spearman correlation, -0.57."""
+    from wgan_lessons.clipping import measure_tracking
+
+    rows = measure_tracking(seeds=(0,), presets=("wgan-clipping",), warmup=None)
+    assert_close(_t([rows[0]["spearman"]]), _t([-0.57]), atol=0.005, rtol=0)

@@ -27,6 +27,7 @@ here seeds or draws from the global random generators.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import replace
@@ -380,8 +381,11 @@ def deep_critic_run(seed: int = 0, clip_values=DEPTH["clip_values"], steps: int 
 
     Returns ``{"seed", "critics": {label: {"activation": (12,), "weight": (12,), "estimate", "walls",
     "spread": spread of the activation norms, "weight_spread", "weights": every parameter (float32)}},
-    "init": the same norms for the untrained network, "cpu_seconds"}`` with labels ``"c = 0.1"`` ... and
-    ``"gradient penalty"``; ``walls`` is the share of parameters within 5% of ±c (NaN for the penalty).
+    "init": the same norms for the untrained network, "clamped": {label: the same norms for the untrained
+    network with every parameter clamped into [-c, c], no training step}, "cpu_seconds"}`` with labels
+    ``"c = 0.1"`` ... and ``"gradient penalty"`` (``"clamped"`` has the clip labels only); ``walls`` is the
+    share of parameters within 5% of ±c (NaN for the penalty). Trained and ``clamped`` side by side separate
+    what training did from what the first clamp alone does.
     """
     from wgan_lessons.data import get_toy
     from wgan_lessons.duality import train_critic
@@ -401,6 +405,15 @@ def deep_critic_run(seed: int = 0, clip_values=DEPTH["clip_values"], steps: int 
         torch.manual_seed(seed)
         init = mlp_critic(2, DEPTH["width"], DEPTH["hidden_layers"])
     n0 = layer_gradient_norms(init, real, fake)
+    clamped = {}
+    for c in clip_values:  # where the first clamp of a clipped critic puts the untrained network
+        net = copy.deepcopy(init)
+        with torch.no_grad():
+            for p in net.parameters():
+                p.clamp_(-c, c)
+        nc = layer_gradient_norms(net, real, fake)
+        clamped[f"c = {c:g}"] = {"activation": nc["activation"], "weight": nc["weight"],
+                                 "spread": spread(nc["activation"]), "weight_spread": spread(nc["weight"])}
     critics = {}
     for label, method, c in [*((f"c = {c:g}", "clip", c) for c in clip_values), ("gradient penalty", "gp", None)]:
         run = train_critic(real_dist, fake_dist, deep_critic_config(method, c, seed, steps))
@@ -413,7 +426,7 @@ def deep_critic_run(seed: int = 0, clip_values=DEPTH["clip_values"], steps: int 
     return {"seed": seed, "critics": critics,
             "init": {"activation": n0["activation"], "weight": n0["weight"], "spread": spread(n0["activation"]),
                      "weight_spread": spread(n0["weight"])},
-            "cpu_seconds": time.process_time() - c0}
+            "clamped": clamped, "cpu_seconds": time.process_time() - c0}
 
 
 def _depth_task(seed: int, steps: int = DEPTH["steps"], threads: int | None = None) -> dict:
@@ -475,7 +488,8 @@ def claims_summary(tracking: list[dict], depth: list[dict]) -> dict:
     - ``walls``: the clipped critic's share of parameters at the walls, per seed, at the end of its run;
       ``walls_start``: the same share of its initial parameters clamped into the box;
     - ``spread``: {label: [activation-norm spread per seed]} for each deep critic and ``"init"``;
-      ``weight_spread`` likewise for the weight gradients.
+      ``weight_spread`` likewise for the weight gradients; ``clamped_spread``: {clip label: [spread per
+      seed]} of the untrained network only clamped into [-c, c].
     """
     wgan, gan = TRACKING["presets"]
     by = {p: sorted((r for r in tracking if r["preset"] == p), key=lambda r: r["seed"]) for p in (wgan, gan)}
@@ -488,4 +502,6 @@ def claims_summary(tracking: list[dict], depth: list[dict]) -> dict:
             "spread": {**{lab: [d["critics"][lab]["spread"] for d in depth] for lab in labels},
                        "init": [d["init"]["spread"] for d in depth]},
             "weight_spread": {**{lab: [d["critics"][lab]["weight_spread"] for d in depth] for lab in labels},
-                              "init": [d["init"]["weight_spread"] for d in depth]}}
+                              "init": [d["init"]["weight_spread"] for d in depth]},
+            "clamped_spread": {lab: [d["clamped"][lab]["spread"] for d in depth]
+                               for lab in (depth[0].get("clamped", {}) if depth else {})}}

@@ -275,7 +275,7 @@ class LiveView:
         self.ax_loss.set_title("losses")
         self.ax_loss.set_xlabel("generator step")
         self.ax_loss.legend(fontsize=8)
-        self.w_est, = self.ax_w.plot([], [], label="critic estimate -L_D")
+        self.w_est, = self.ax_w.plot([], [], label="critic's estimate E_r[f] - E_g[f]")
         self.w_exact, = self.ax_w.plot([], [], "o-", ms=3, label="exact W1 (POT)")
         self.ax_w.set_title("Wasserstein-1")
         self.ax_w.set_xlabel("generator step")
@@ -440,14 +440,17 @@ def field_grid(fn, lim: float = 2.0, n: int = 100, center=(0.0, 0.0)):
 
 
 def plot_potential(ax, fn, real=None, fake=None, lim: float = 2.5, n: int = 100, center=(0.0, 0.0),
-                   title: str | None = None, levels: int = 15, colorbar: bool = True):
+                   title: str | None = None, levels: int = 15, colorbar: bool = True,
+                   labels: tuple[str, str] = ("real", "generated")):
     """A function of the plane (a critic, or the exact Kantorovich-Rubinstein potential) as a heatmap
-    with contour lines, and the real (blue) and generated (orange) points on top. Two such maps that
-    differ by a constant have the same picture up to the colour scale's labels. Returns the contour set."""
+    with contour lines, and the real (blue) and generated (orange) points on top, named in the legend by
+    ``labels`` (e.g. ``("data", "data + N(0, I)")`` when the second sample is not a generator's). Two such
+    maps that differ by a constant have the same picture up to the colour scale's labels. Returns the
+    contour set."""
     X, Y, Z = field_grid(fn, lim, n, center)
     cs = ax.contourf(X, Y, Z, levels=levels, cmap="viridis")
     ax.contour(X, Y, Z, levels=levels, colors="k", linewidths=0.4, alpha=0.6)
-    for pts, colour, label in ((real, "tab:blue", "real"), (fake, "tab:orange", "generated")):
+    for pts, colour, label in ((real, "tab:blue", labels[0]), (fake, "tab:orange", labels[1])):
         if pts is not None:
             p = pts.detach().cpu().numpy() if isinstance(pts, torch.Tensor) else np.asarray(pts)
             ax.scatter(p[:, 0], p[:, 1], s=12, c=colour, edgecolors="white", linewidths=0.3, label=label)
@@ -611,7 +614,7 @@ def plot_weight_histogram(ax, weights, clip_value: float | None = None, bins: in
     ax.xaxis.set_major_locator(MaxNLocator(5))  # few tick labels: values like -0.0075 are long
     ax.set_xlabel("parameter value")
     ax.set_ylabel("share of parameters %")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper center")  # clipped weights pile up at the sides: the middle is free
     if title:
         ax.set_title(title, fontsize=10)
     return counts
