@@ -169,6 +169,11 @@ def test_track_run_measures_w1_and_the_estimate_of_each_window():
     assert np.abs(run["weights"]).max() <= 0.01 + 1e-9
     again = track_run("wgan-clipping", seed=1, steps=12, every=4, n_eval=40, warmup=(2, 7), log_every=2)
     assert again["w1"] == run["w1"] and again["estimate"] == run["estimate"]
+    longer = track_run("wgan-clipping", seed=1, steps=20, every=4, n_eval=40, log_every=2)  # 5 measurements
+    from scipy.stats import spearmanr
+    w1, est, step = (np.asarray(longer[k], dtype=float) for k in ("w1", "estimate", "step"))
+    assert longer["spearman_clock"] == pytest.approx(spearmanr(-step, w1)[0], abs=1e-12)
+    assert longer["spearman_changes"] == pytest.approx(spearmanr(np.diff(est), np.diff(w1))[0], abs=1e-12)
     gan = track_run("mode-collapse", seed=1, steps=4, every=2, n_eval=40)
     assert math.isnan(gan["walls"]) and math.isnan(gan["walls_start"]) and gan["clip_value"] is None
     assert len(gan["w1"]) == 2
@@ -234,6 +239,8 @@ def test_deep_critic_run_clamped_is_the_untrained_network_in_the_box():
     assert box["spread"] == spread(box["activation"]) and box["weight_spread"] == spread(box["weight"])
     assert box["spread"] > 1e6 * out["init"]["spread"]
     assert box["activation"][0] < box["activation"][-1]  # smaller next to the input: it vanishes
+    row = out["critics"]["c = 0.01"]  # one RMSProp step moves a parameter by at most ~10 lr = 10 * c / 200
+    assert 0 < row["max_move"] <= 10 * 0.01 / 200 * 1.001 and 0 <= row["flipped"] <= 0.01
     s = clipping.claims_summary([], [out])
     assert s["clamped_spread"] == {"c = 10": [wide["spread"]], "c = 0.01": [box["spread"]]}
 
@@ -244,6 +251,8 @@ def test_value_surfaces_tiny():
     assert row["clip"].config.method == "clip" and row["gp"].config.method == "gp"
     assert row["clip"].config.learning_rate == clipping.SURFACES["clip_lr"]
     assert row["real"].shape == row["fake"].shape == (clipping.SURFACES["eval_points"], 2)
+    # the exact W1 between ring8 and ring8 + N(0, I): about 0.85 at 2000 points (0.82 at 4000: small-sample bias)
+    assert 0.7 < row["w1"] < 1.0
 
 
 def test_claims_summary_counts():

@@ -59,3 +59,15 @@ def test_wgan_gp_has_far_more_high_quality_samples_in_every_seed(equal_time):
     gp, clip, _ = equal_time
     pairs = [(round(a["hq_fraction"], 3), round(b["hq_fraction"], 3)) for a, b in zip(gp, clip)]
     assert all(a - b >= 0.5 for a, b in pairs), pairs  # measured: 85-90% vs 1.5-15%
+
+
+@pytest.mark.slow
+def test_wgan_gp_is_deterministic_and_has_a_far_lower_reverse_kl(equal_time):
+    """Section 8's "what holds on any machine": the WGAN-GP rows (all 8 modes, 85.0 to 90.0% high quality) do not
+    depend on the timing probe; the reverse KL is far lower for WGAN-GP in every seed (measured 0.001-0.003 against
+    0.30-1.13)."""
+    gp, clip, _ = equal_time
+    assert [r["modes"] for r in gp] == [8] * 5
+    assert [round(100 * r["hq_fraction"], 1) for r in gp] == [85.0, 86.5, 87.0, 90.0, 88.2]
+    pairs = [(a["reverse_kl"], b["reverse_kl"]) for a, b in zip(gp, clip)]
+    assert all(10 * a < b for a, b in pairs), pairs

@@ -139,3 +139,12 @@ def test_claims_table_says_what_was_not_measured():
     first, second = table.splitlines()[2:]
     assert "not measured" in first and "not tracked" in first and "nan" not in first.lower()
     assert "0.123" in second and "| 2 |" in second and "not" not in second
+
+
+def test_claims_table_leaves_out_a_column_no_row_measured():
+    base = {"preset": "p", "seed": 0, "modes": 8, "hq_fraction": 0.9, "reverse_kl": 0.01, "seconds": 1.0}
+    table = claims_table([{**base, "w1": None, "hops": 0, "tracked_steps": []}] * 2)
+    header, rule, *rows = table.splitlines()
+    assert "exact W1" not in header and "mode hops" not in header and "reverse KL" in header
+    assert header.count("|") == rule.count("|") == rows[0].count("|") == 7  # 6 columns
+    assert "not" not in table

@@ -89,6 +89,17 @@ def test_preset_dropdown_resets_to_the_preset():
     assert lab.trainer.config.method == "nsgan" and lab.trainer.step == 0
 
 
+def test_sliders_a_method_does_not_use_are_greyed_out():
+    """clip c acts only for weight clipping (method 'wgan'), lambda only for the gradient penalty ('wgan-gp'):
+    the other method's slider is disabled, and follows the method on Reset and on a preset."""
+    lab = tiny_lab()
+    assert lab.controls["clip_value"].disabled and not lab.controls["lambda_gp"].disabled
+    lab.controls["preset"].value = "wgan-clipping"
+    assert not lab.controls["clip_value"].disabled and lab.controls["lambda_gp"].disabled
+    lab.controls["preset"].value = "mode-collapse"
+    assert lab.controls["clip_value"].disabled and lab.controls["lambda_gp"].disabled
+
+
 def test_side_by_side_same_seed():
     a = TrainConfig(method="gan", **TINY)
     b = TrainConfig(method="wgan-gp", **TINY)

@@ -180,23 +180,28 @@ def critic_weights(critic: nn.Module) -> np.ndarray:
 #: that the critic nears its optimum in 500 steps (at 5e-5 its estimate still triples between steps 500 and
 #: 1000); 'gp': lambda = 10, Adam 1e-3, betas (0, 0.9) (lesson 04's settings).
 SURFACES = {"datasets": ("ring8", "grid25", "swissroll"), "steps": 500, "batch_size": 256, "noise_std": 1.0,
-            "clip_value": 0.01, "clip_lr": 5e-4, "lambda_gp": 10.0, "eval_points": 512}
+            "clip_value": 0.01, "clip_lr": 5e-4, "lambda_gp": 10.0, "eval_points": 512, "w1_points": 2000}
 
 
 def value_surfaces(datasets=SURFACES["datasets"], steps: int = SURFACES["steps"], seed: int = 0,
-                   batch_size: int = SURFACES["batch_size"], noise_std: float = SURFACES["noise_std"]) -> dict:
+                   batch_size: int = SURFACES["batch_size"], noise_std: float = SURFACES["noise_std"],
+                   w1_points: int = SURFACES["w1_points"]) -> dict:
     """Figure 1(a) of Gulrajani et al. (2017): for each toy data set, a clipped and a penalised critic
     trained (``duality.train_critic``, ``steps`` steps of ``batch_size`` from each side) against a fixed
     generator, the data plus ``noise_std`` times unit Gaussian noise (:class:`NoisyData`).
 
-    Returns ``{name: {"clip": CriticRun, "gp": CriticRun, "real": (k, 2), "fake": (k, 2)}}`` with
-    k = ``SURFACES['eval_points']`` fixed points of each side (drawn with ``seed``) to draw over the surfaces.
+    Returns ``{name: {"clip": CriticRun, "gp": CriticRun, "real": (k, 2), "fake": (k, 2), "w1": float}}``
+    with k = ``SURFACES['eval_points']`` fixed points of each side (drawn with ``seed``) to draw over the
+    surfaces, and ``w1`` the exact W1 (``metrics.exact_w1``, POT) between ``w1_points`` fresh points of each
+    side: what an optimal 1-Lipschitz critic's estimate would be (up to the small-sample bias of lesson 03).
     """
     from wgan_lessons.data import get_toy
     from wgan_lessons.duality import CriticConfig, train_critic
+    from wgan_lessons.metrics import exact_w1
 
     steps = integer(steps, "steps", minimum=1)
     seed = integer(seed, "seed", minimum=0)
+    w1_points = integer(w1_points, "w1_points", minimum=2)
     out = {}
     for name in datasets:
         real_dist = get_toy(name)
@@ -208,7 +213,8 @@ def value_surfaces(datasets=SURFACES["datasets"], steps: int = SURFACES["steps"]
         runs = {"clip": train_critic(real_dist, fake_dist, replace(base, method="clip", lr=SURFACES["clip_lr"],
                                                                    clip_value=SURFACES["clip_value"])),
                 "gp": train_critic(real_dist, fake_dist, replace(base, method="gp", lambda_gp=SURFACES["lambda_gp"]))}
-        out[name] = {**runs, "real": real, "fake": fake}
+        w1 = exact_w1(real_dist.sample(w1_points, generator=g).float(), fake_dist.sample(w1_points, generator=g))
+        out[name] = {**runs, "real": real, "fake": fake, "w1": w1}
     return out
 
 
@@ -246,7 +252,10 @@ def track_run(preset: str, seed: int = 0, steps: int = TRACKING["steps"], every:
     with PyTorch's default initial weights (up to 1 / sqrt(fan_in), much larger than c = 0.01, so that the
     first clamp puts most of them at the walls). Returns a dict: ``preset``, ``seed``, ``step``, ``w1``, ``estimate`` (lists over the
     measurements), ``spearman`` (the rank correlation of estimate and w1 over the run,
-    ``scipy.stats.spearmanr``), ``walls`` (the share of the critic's parameters within 5% of ±c at the end,
+    ``scipy.stats.spearmanr``), ``spearman_clock`` (the same for minus the step count and w1: what a clock
+    that knows nothing of the samples scores, the shared trend alone), ``spearman_changes`` (the rank
+    correlation of the changes from one measurement to the next, np.diff of both series: whether the
+    estimate follows W1's moves beyond the trend), ``walls`` (the share of the critic's parameters within 5% of ±c at the end,
     ``plots.weights_at_the_walls``; NaN unless the method is 'wgan'), ``walls_start`` (the same share for the
     initial parameters clamped into [-c, c]: where the first clamp puts them), ``weights`` (every parameter of the
     final critic, float32), ``clip_value`` (None unless 'wgan'), ``modes`` and ``hq_fraction`` of the last
@@ -310,6 +319,10 @@ def track_run(preset: str, seed: int = 0, steps: int = TRACKING["steps"], every:
     est, w1 = np.asarray(out["estimate"]), np.asarray(out["w1"])
     ok = np.isfinite(est) & np.isfinite(w1)
     out["spearman"] = float(spearmanr(est[ok], w1[ok])[0]) if ok.sum() >= 3 else float("nan")
+    step = np.asarray(out["step"], dtype=float)
+    out["spearman_clock"] = float(spearmanr(-step[ok], w1[ok])[0]) if ok.sum() >= 3 else float("nan")
+    d_est, d_w1 = np.diff(est[ok]), np.diff(w1[ok])
+    out["spearman_changes"] = float(spearmanr(d_est, d_w1)[0]) if len(d_est) >= 3 else float("nan")
     weights = critic_weights(tr.critic)
     out["clip_value"] = clip
     out["walls"] = weights_at_the_walls(weights, clip) if clip else float("nan")
@@ -384,7 +397,10 @@ def deep_critic_run(seed: int = 0, clip_values=DEPTH["clip_values"], steps: int 
     "init": the same norms for the untrained network, "clamped": {label: the same norms for the untrained
     network with every parameter clamped into [-c, c], no training step}, "cpu_seconds"}`` with labels
     ``"c = 0.1"`` ... and ``"gradient penalty"`` (``"clamped"`` has the clip labels only); ``walls`` is the
-    share of parameters within 5% of ±c (NaN for the penalty). Trained and ``clamped`` side by side separate
+    share of parameters within 5% of ±c (NaN for the penalty); ``max_move`` the largest distance of any
+    parameter from where it started (for a clipped critic: its initial value clamped into [-c, c]) and
+    ``flipped`` the share of parameters whose sign is the opposite of that start's: with RMSProp a parameter
+    moves by about the learning rate per step, so ``steps`` steps bound how far training can take it. Trained and ``clamped`` side by side separate
     what training did from what the first clamp alone does.
     """
     from wgan_lessons.data import get_toy
@@ -405,6 +421,7 @@ def deep_critic_run(seed: int = 0, clip_values=DEPTH["clip_values"], steps: int 
         torch.manual_seed(seed)
         init = mlp_critic(2, DEPTH["width"], DEPTH["hidden_layers"])
     n0 = layer_gradient_norms(init, real, fake)
+    w_init = critic_weights(init)
     clamped = {}
     for c in clip_values:  # where the first clamp of a clipped critic puts the untrained network
         net = copy.deepcopy(init)
@@ -419,10 +436,13 @@ def deep_critic_run(seed: int = 0, clip_values=DEPTH["clip_values"], steps: int 
         run = train_critic(real_dist, fake_dist, deep_critic_config(method, c, seed, steps))
         norms = layer_gradient_norms(run.critic, real, fake)
         w = critic_weights(run.critic)
+        start = np.clip(w_init, -c, c) if c else w_init  # where the first clamp put the weights
         critics[label] = {"activation": norms["activation"], "weight": norms["weight"], "estimate": run.estimate,
                           "spread": spread(norms["activation"]), "weight_spread": spread(norms["weight"]),
                           "walls": weights_at_the_walls(w, c) if c else float("nan"), "clip_value": c,
-                          "weights": w.astype(np.float32)}
+                          "weights": w.astype(np.float32),
+                          "max_move": float(np.abs(w - start).max()),
+                          "flipped": float(np.mean(np.sign(w) * np.sign(start) < 0))}
     return {"seed": seed, "critics": critics,
             "init": {"activation": n0["activation"], "weight": n0["weight"], "spread": spread(n0["activation"]),
                      "weight_spread": spread(n0["weight"])},
@@ -485,6 +505,8 @@ def claims_summary(tracking: list[dict], depth: list[dict]) -> dict:
     """The numbers the lesson's claims quote, from :func:`measure_tracking` and :func:`measure_depth` rows:
 
     - ``spearman``: {preset: [rho per seed]}; ``wins``: seeds where the WGAN's rho exceeds the GAN's;
+      ``clock`` and ``changes``: {preset: [per seed]} of :func:`track_run`'s ``spearman_clock`` and
+      ``spearman_changes`` (NaN for rows without them);
     - ``walls``: the clipped critic's share of parameters at the walls, per seed, at the end of its run;
       ``walls_start``: the same share of its initial parameters clamped into the box;
     - ``spread``: {label: [activation-norm spread per seed]} for each deep critic and ``"init"``;
@@ -497,7 +519,10 @@ def claims_summary(tracking: list[dict], depth: list[dict]) -> dict:
     wins = sum(a > b for a, b in zip(rho[wgan], rho[gan]))
     depth = sorted(depth, key=lambda r: r["seed"])
     labels = list(depth[0]["critics"]) if depth else []
-    return {"seeds": [r["seed"] for r in by[wgan]], "spearman": rho, "wins": wins,
+    clock = {p: [r.get("spearman_clock", float("nan")) for r in rows] for p, rows in by.items()}
+    changes = {p: [r.get("spearman_changes", float("nan")) for r in rows] for p, rows in by.items()}
+    return {"seeds": [r["seed"] for r in by[wgan]], "spearman": rho, "wins": wins, "clock": clock,
+            "changes": changes,
             "walls": [r["walls"] for r in by[wgan]], "walls_start": [r["walls_start"] for r in by[wgan]],
             "spread": {**{lab: [d["critics"][lab]["spread"] for d in depth] for lab in labels},
                        "init": [d["init"]["spread"] for d in depth]},

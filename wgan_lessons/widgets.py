@@ -329,6 +329,10 @@ class TrainingLab:
             if cfg.g_width != cfg.d_width:
                 hidden.append(f"g_width {cfg.g_width}, d_width {cfg.d_width} (the slider shows g_width)")
             c["seed"].value = cfg.seed
+            # a slider the method does not use is greyed out: clip c is weight clipping's (method 'wgan'),
+            # lambda the gradient penalty's ('wgan-gp'); moving them would change nothing
+            c["clip_value"].disabled = cfg.method != "wgan"
+            c["lambda_gp"].disabled = cfg.method != "wgan-gp"
         finally:
             self._syncing = False
         self._hidden_note = ("the run uses " + "; ".join(hidden)) if hidden else None
