@@ -31,14 +31,21 @@ def preset_rows():
 #: pytest-xdist work units (`make test` runs `pytest -n auto --dist loadfile`): one per test file, so a
 #: module fixture is computed once, except that files sharing an expensive session fixture form one unit.
 SHARED_UNITS = {"tests/test_presets.py": "preset_rows", "tests/test_lesson_06_claims.py": "preset_rows"}
+#: Files whose tests share no fixture worth keeping together: each test is a unit of its own, so that two
+#: workers can run them at once (each runs a lesson's cells in its own kernel for minutes).
+PER_TEST_UNITS = {"tests/test_lesson_single_runs.py"}
+_SINGLE = "tests/test_lesson_single_runs.py::test_single_run_numbers_in_the_text_are_what_the_cells_print"
 #: The longest units first (measured), so that the last unit a worker starts is a short one.
-LONGEST_FIRST = ("preset_rows", "tests/test_lesson_05_claims.py", "tests/test_grading_trust.py",
+LONGEST_FIRST = ("preset_rows", f"{_SINGLE}[06_wgan_gp.ipynb]", f"{_SINGLE}[05_wgan_weight_clipping.ipynb]",
+                 "tests/test_lesson_05_claims.py", "tests/test_grading_trust.py",
                  "tests/test_nbgrader.py", "tests/test_lesson_04_claims.py", "tests/test_browser.py",
                  "tests/test_notebooks.py")
 
 
 def _unit(nodeid: str) -> str:
     file = nodeid.split("::", 1)[0]
+    if file in PER_TEST_UNITS:
+        return nodeid
     return SHARED_UNITS.get(file, file)
 
 

@@ -24,9 +24,10 @@ import pytest
 import torch
 from torch.testing import assert_close
 
+from float32 import quoted_numbers
 from wgan_lessons.clipping import claims_summary, measure_clipping_claims
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, quoted_numbers]
 
 SEEDS = (0, 1, 2, 3, 4)
 

@@ -18,12 +18,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from float32 import quoted_numbers
 from nbtrim import cells_needed
 from wgan_lessons.course import kernel_environment, notebook_client_class
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, quoted_numbers]
 
 #: lesson -> [(a piece of the measuring cell's source that finds it, [what its output must contain])]
 CASES = {

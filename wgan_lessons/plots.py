@@ -274,12 +274,14 @@ class LiveView:
         self.loss_g, = self.ax_loss.plot([], [], label="loss_g")
         self.ax_loss.set_title("losses")
         self.ax_loss.set_xlabel("generator step")
+        self.ax_loss.set_ylabel("loss")
         self.ax_loss.legend(fontsize=8)
         self.w_est, = self.ax_w.plot([], [], label="critic's estimate E_r[f] - E_g[f]")
         self.w_exact, = self.ax_w.plot([], [], "o-", ms=3, label="exact W1 (POT)")
         self.ax_w.set_title("Wasserstein-1")
         self.ax_w.set_xlabel("generator step")
-        self.ax_w.legend(fontsize=8)
+        self.ax_w.set_ylabel("W1")
+        self.ax_w.legend(fontsize=8, loc="upper right")  # W1 falls from the upper left as training goes on
         ax = self.ax_modes
         ax.set_title("mode coverage")
         ax.set_xlabel("generator step")
