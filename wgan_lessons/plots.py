@@ -245,9 +245,9 @@ class LiveView:
             self.weights = ax.stairs(np.zeros(40), self.weight_edges, fill=True, color="tab:gray")
             for x in (-clip_value, clip_value):
                 ax.axvline(x, color="tab:red", lw=0.8, ls=":")
-            ax.set_title(f"critic weights (clipped to ±{clip_value:g})")
-            ax.set_xlabel("weight value")
-            ax.set_ylabel("share of weights %")
+            ax.set_title(f"critic parameters (clipped to ±{clip_value:g})")
+            ax.set_xlabel("parameter value")
+            ax.set_ylabel("share of parameters %")
             ax.set_xlim(-1.1 * clip_value, 1.1 * clip_value)
             self.wall_note = ax.text(0.5, 0.97, "", transform=ax.transAxes, fontsize=7, ha="center", va="top")
         ax = self.ax_samples
@@ -292,7 +292,7 @@ class LiveView:
             self.ax_hq = ax.twinx()
             self.hq, = self.ax_hq.plot([], [], "s--", ms=3, color="tab:purple")
             self.ax_hq.axhline(100 * HQ_PERFECT, color="tab:purple", lw=0.8, ls=":")
-            self.ax_hq.text(0.02, 100 * HQ_PERFECT - 1, f"perfect sampler {100 * HQ_PERFECT:.1f}%", fontsize=6,
+            self.ax_hq.text(0.02, 100 * HQ_PERFECT - 1, f"perfect sampler {100 * HQ_PERFECT:.1f}%", fontsize=8,
                             color="tab:purple", va="top", transform=self.ax_hq.get_yaxis_transform())
             self.ax_hq.set_ylim(0, 100)
             self.ax_hq.set_ylabel("high quality %", color="tab:purple")
