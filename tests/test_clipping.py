@@ -302,3 +302,18 @@ def test_plot_weight_histogram_shares_and_walls():
     with pytest.raises(ValueError, match="empty"):
         plot_weight_histogram(ax, [])
     plt.close(fig)
+
+
+def test_plot_potential_names_its_two_samples():
+    """Lesson 05's value surfaces draw the data against the data plus noise, not a generator's samples: the
+    legend says what the two clouds are."""
+    from wgan_lessons.plots import plot_potential
+
+    fig, ax = plt.subplots()
+    pts = np.zeros((3, 2))
+    plot_potential(ax, lambda x: x[:, 0], pts, pts + 1, n=10, labels=("data", "data + N(0, I)"), colorbar=False)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["data", "data + N(0, I)"]
+    ax2 = plt.figure().add_subplot()
+    plot_potential(ax2, lambda x: x[:, 0], pts, pts + 1, n=10, colorbar=False)
+    assert [t.get_text() for t in ax2.get_legend().get_texts()] == ["real", "generated"]
+    plt.close("all")
