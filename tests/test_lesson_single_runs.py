@@ -1,5 +1,6 @@
-"""The numbers lessons 05 and 06 quote from single runs (seed 0, a cell's own settings: the labs, the value
-surfaces, the draws of epsilon, the lambda / n_critic sweep, the side-by-side run), re-measured.
+"""The numbers lessons quote from single runs (seed 0, a cell's own settings: lesson 01's Dirac GAN tables, its
+lab and saturated GAN; lesson 04's critics against the exact potential; lesson 05's labs and value surfaces;
+lesson 06's draws of epsilon, lambda / n_critic sweep and side-by-side run), re-measured.
 
 The 5-seed claims have their own tests (tests/test_lesson_0*_claims.py). The numbers here come from one cell
 each; the test runs exactly those cells, with every earlier cell they need for a name
@@ -9,8 +10,9 @@ value is checked, which implies it). Training on the CPU is reproducible bit for
 with the same torch build (README, "What is reproducible"). If a number is not found, the lesson's text no
 longer matches what its cells print: re-run the lesson, then update its text and this list together.
 
-Budget: lesson 05's cells about 50 s, lesson 06's about 190 s (the sweep 100 s, the side-by-side run 70 s),
-one torch thread each.
+Budget (AMD-512, one torch thread): lesson 01's cells about 40 s, lesson 04's about 20 s, lesson 05's about
+80 s, lesson 06's about 100 s (the sweep and the side-by-side run). Lesson 01's five-seed numbers are checked
+in tests/test_presets.py, on the rows that file measures anyway.
 """
 
 from pathlib import Path
@@ -28,6 +30,39 @@ pytestmark = [pytest.mark.slow, quoted_numbers]
 
 #: lesson -> [(a piece of the measuring cell's source that finds it, [what its output must contain])]
 CASES = {
+    "01_gan_minimax.ipynb": [
+        ("radii.append(path_summary(p)", [  # section 3: the circle shrinks like sqrt(eta), the last ratio larger
+            "η 0.2 -> 0.1: radius 0.624 -> 0.445, ratio 0.71", "η 0.1 -> 0.05: radius 0.445 -> 0.316, ratio 0.71",
+            "η 0.05 -> 0.025: radius 0.316 -> 0.233, ratio 0.74"]),
+        ("print(f\"{'loss':>6} {'updates':>12}", [  # section 3: the three losses, two update orders
+            "   gan simultaneous   1.41           2.76      3.23      3.23",
+            " nsgan simultaneous   1.41          0.446     0.467     0.451",
+            "  wgan simultaneous   1.41            205  2.96e+04  2.96e+04",
+            "   gan  alternating   1.41           1.38      1.42      1.38",
+            " nsgan  alternating   1.41          0.196     0.281       0.2",
+            "  wgan  alternating   1.41           1.35      1.41      1.37"]),
+        ("lab.run(scaled(lab.config.steps, fast=20))", [  # section 4: the lab's mode-collapse run, seed 0
+            "after 1000 steps (", "): 1 of 8 modes, 100.0% high quality", "reverse KL 2.08 (one mode: 2.08)"]),
+        ("sat = Trainer(get_preset(\"saturated-gan\", seed=1)", [  # section 5: the saturated GAN, seed 1
+            "D's mean logit on the fakes -236,", "gradient norm 1.25e-17; 0 of 8 modes, 0.0% high quality"]),
+    ],
+    "04_duality_and_the_critic.ipynb": [
+        ("quarters = [i for i", [  # section 4: the two critics against the exact W1
+            "exact W1 = 1.2340", "final estimate 1.2462, +1.0%", "final estimate 0.00426 = K * W1 with K = 0.00345",
+            "250: 0.00081, 500: 0.00291, 750: 0.00414, 1000: 0.00426", "(|w| >= 0.0095): 92%",
+            "from 1.1891 to 1.2587"]),
+        ("slope = np.polyfit(ref, f_clip", [  # section 5: the critics against the exact potential
+            "correlation with the exact potential 0.9969; constant offset +0.3605; after removing it, rms difference "
+            "0.0982 = 0.112 of the potential's spread",
+            "correlation with the exact potential 0.9759", "= 0.224 of the potential's spread",
+            "about 0.00387 x the potential (least-squares slope); K = estimate / W1 = 0.00345"]),
+        ("pot_norms = np.linalg.norm(pot.grad(between)", [  # section 6: gradient norms
+            "GP critic      data    : 5% / median / 95% of ||grad f|| = 0.934 / 1.021 / 1.047; share above 1: 63%",
+            "GP critic      between : 5% / median / 95% of ||grad f|| = 0.944 / 1.013 / 1.068; share above 1: 63%",
+            "clipped critic data    : 5% / median / 95% of ||grad f|| = 0.00084 / 0.00354 / 0.00486",
+            "clipped critic between : 5% / median / 95% of ||grad f|| = 0.00084 / 0.00391 / 0.00486",
+            "share within 1e-9 of 1: 100%", "GP critic 1.079, exact potential 1.0000, clipped critic 0.00486"]),
+    ],
     "05_wgan_weight_clipping.ipynb": [
         ("lab.run(lab_steps)", [  # section 2, the lab on ring8
             "step 300", "4 of 8 modes, 0.8% high quality", "exact W1 0.535 on 500 samples",
