@@ -29,7 +29,10 @@ def test_lab_builds_and_runs_chunks_and_the_view_updates():
 
 
 def test_start_pause_resume_in_an_event_loop():
-    lab = tiny_lab()
+    # a run far longer than the test (a fast machine trains TINY's 40 steps in under 0.3 s): Pause must stop it
+    steps = 1_000_000
+    lab = TrainingLab(TrainConfig(method="wgan-gp", data="ring8", **{**TINY, "steps": steps}), chunk_steps=4,
+                      eval_samples=100)
 
     async def scenario():
         lab.start()
@@ -41,12 +44,28 @@ def test_start_pause_resume_in_an_event_loop():
         assert not lab.running and paused_at > 0
         await asyncio.sleep(0.2)
         assert lab.trainer.step == paused_at  # nothing trains while paused
-        task = lab.start()
-        await asyncio.wait_for(task, timeout=60)  # runs to config.steps
+        task = lab.start()  # resumes from where it stopped
+        for _ in range(600):  # up to 60 s for the next chunk on a slow machine
+            await asyncio.sleep(0.1)
+            if lab.trainer.step > paused_at:
+                break
+        lab.pause()
+        await asyncio.wait_for(task, timeout=60)
+        assert not lab.running
         return paused_at
 
     paused_at = asyncio.run(scenario())
-    assert 0 < paused_at < lab.trainer.step == TINY["steps"]
+    assert 0 < paused_at < lab.trainer.step < steps
+
+
+def test_a_run_started_in_an_event_loop_ends_at_its_steps():
+    lab = tiny_lab()
+
+    async def scenario():
+        await asyncio.wait_for(lab.start(), timeout=60)
+
+    asyncio.run(scenario())
+    assert lab.trainer.step == TINY["steps"] and not lab.running
 
 
 def test_start_outside_an_event_loop_is_a_clear_error():
@@ -55,8 +74,11 @@ def test_start_outside_an_event_loop_is_a_clear_error():
 
 
 def test_a_new_lab_stops_the_old_ones_task():
+    steps = 1_000_000  # far longer than the test, on any machine
+
     async def scenario():
-        old = tiny_lab()
+        old = TrainingLab(TrainConfig(method="wgan-gp", data="ring8", **{**TINY, "steps": steps}), chunk_steps=4,
+                          eval_samples=100)
         task = old.start()
         await asyncio.sleep(0.1)
         tiny_lab()  # re-running the cell
@@ -64,7 +86,7 @@ def test_a_new_lab_stops_the_old_ones_task():
         return old
 
     old = asyncio.run(scenario())
-    assert not old.running and old.trainer.step < TINY["steps"]
+    assert not old.running and old.trainer.step < steps
 
 
 def test_buttons_and_live_sliders():
