@@ -399,9 +399,10 @@ def deep_critic_run(seed: int = 0, clip_values=DEPTH["clip_values"], steps: int 
     ``"c = 0.1"`` ... and ``"gradient penalty"`` (``"clamped"`` has the clip labels only); ``walls`` is the
     share of parameters within 5% of ±c (NaN for the penalty); ``max_move`` the largest distance of any
     parameter from where it started (for a clipped critic: its initial value clamped into [-c, c]) and
-    ``flipped`` the share of parameters whose sign is the opposite of that start's: with RMSProp a parameter
-    moves by about the learning rate per step, so ``steps`` steps bound how far training can take it. Trained and ``clamped`` side by side separate
-    what training did from what the first clamp alone does.
+    ``flipped`` the share of parameters whose sign is the opposite of that start's (PyTorch's RMSProp moves
+    a parameter by up to 10 learning rates in its first step, its running average of g^2 starting at 0, and
+    by about one learning rate per step later while |g| >> eps). Trained and ``clamped`` side by side
+    separate what training did from what the first clamp alone does.
     """
     from wgan_lessons.data import get_toy
     from wgan_lessons.duality import train_critic
@@ -424,10 +425,8 @@ def deep_critic_run(seed: int = 0, clip_values=DEPTH["clip_values"], steps: int 
     w_init = critic_weights(init)
     clamped = {}
     for c in clip_values:  # where the first clamp of a clipped critic puts the untrained network
-        net = copy.deepcopy(init)
         with torch.no_grad():
-            for p in net.parameters():
-                p.clamp_(-c, c)
+            net = losses.clip_weights_(copy.deepcopy(init), c)
         nc = layer_gradient_norms(net, real, fake)
         clamped[f"c = {c:g}"] = {"activation": nc["activation"], "weight": nc["weight"],
                                  "spread": spread(nc["activation"]), "weight_spread": spread(nc["weight"])}
