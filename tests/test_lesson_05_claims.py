@@ -150,6 +150,10 @@ def test_gradients_explode_or_vanish_with_clipping_and_stay_level_with_the_penal
         flips = [d["critics"][label]["flipped"] for d in depth]
         assert_close(_t([max(moves)]), _t([move]), atol=0.005, rtol=0)
         assert_close(_t([min(flips), max(flips)]), _t([lo, hi]), atol=0.0005, rtol=0)
+    # the random-sign estimate (c sqrt(n/2))^-11 against the clamped untrained network, as section 7 prints it
+    est = {c: (c * (64 / 2) ** 0.5) ** -11 for c in (0.1, 0.01, 0.001)}
+    assert [f"{min(cl[f'c = {c:g}']) / est[c]:.2g} to {max(cl[f'c = {c:g}']) / est[c]:.2g}" for c in est] == \
+        ["50 to 1e+02", "1.3 to 4.1", "0.81 to 2.4"]
     for d in depth:  # clamped only: every one shrinks towards the input, c = 0.1 included
         assert all(v["activation"][0] < v["activation"][-1] for v in d["clamped"].values())
     for d in depth:  # c = 0.1 explodes (larger next to the input), the small c vanish

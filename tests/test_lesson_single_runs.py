@@ -77,7 +77,8 @@ CASES = {
             "grid25: clipped critic's estimate 1.16e-03 (at 80% of its steps 1.13e-03), penalised critic's 0.495; "
             "exact W1 0.577 (86% of it",
             "swissroll: clipped critic's estimate 1.04e-03 (at 80% of its steps 1.02e-03), penalised critic's "
-            "0.540; exact W1 0.596 (91% of it"]),
+            "0.540; exact W1 0.596 (91% of it", "clipped / penalised estimate 1.4e-03",
+            "clipped / penalised estimate 2.3e-03", "clipped / penalised estimate 1.9e-03"]),
     ],
     "06_wgan_gp.ipynb": [
         ("eps_pixel = torch.rand(", [  # section 2: the one draw of eps per batch, ~0.004
@@ -92,7 +93,8 @@ CASES = {
             "  0.001        3 |             76.981    6.283  19.365    0.271     8   6.5",
             "    0.1        3 |              1.831    0.126   0.370    0.166     8  31.1",
             "     10        3 |              0.942    0.521  -0.052    1.323     0   0.0",
-            "    0.1        1 |              1.935    0.148   0.681    0.455     7   0.9"]),
+            "    0.1        1 |              1.935    0.148   0.681    0.455     7   0.9",
+            "|    71.50      0.32       6283", "|     2.23      0.34      1.259", "|    -0.04     -9.98    0.05211"]),
         ("pair.run(", [  # section 7: clipping and the penalty side by side, 400 steps on seed 0
             "wgan-clipping: step 400", "3 of 8 modes, 0.8% high quality", "exact W1 0.473, critic's estimate "
             "W-hat 0.0004", "stable-wgan-gp: step 400", "6 of 8 modes, 8.4% high quality", "exact W1 0.233",
