@@ -2,7 +2,9 @@
 
 `python -m wgan_lessons teacher export` -> `nbgrader generate_assignment` -> two submissions (one
 with the solutions filled back into the released notebook, one handed in as released) ->
-`nbgrader autograde` -> the gradebook gives the first full points and the second zero.
+`nbgrader autograde` -> the gradebook gives the first full points and the second zero. All six lessons go
+through one course, with one `generate_assignment "*"` and one `autograde "*"` (nbgrader's start-up is
+seconds: once, not twelve times); each lesson is still its own test.
 
 The solved submission's answers are the committed teacher's copy (`solutions/<lesson>.ipynb`), cell
 for cell, and every check cell of its autograde must say PASSED (tests/test_teacher.py checks that
@@ -78,17 +80,40 @@ def _from_solutions(release_nb, solutions_nb, student_nb):
     return nb
 
 
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """One exported course, every lesson released and both submissions of every lesson autograded, with
+    one `nbgrader generate_assignment "*"` and one `nbgrader autograde "*"` (nbgrader reads the assignment
+    as a glob): the same conversions as one command per lesson, without starting nbgrader 12 times."""
+    t0 = time.perf_counter()
+    course = tmp_path_factory.mktemp("nbgrader") / "course"
+    assert main(["teacher", "export", str(course)]) == 0
+    _nbgrader(course, "generate_assignment", "*", "--force")
+    assert sorted(p.name for p in (course / "release").iterdir()) == [p.stem for p in NOTEBOOKS]
+    for path in NOTEBOOKS:
+        assignment, name = path.stem, path.name
+        release = nbformat.read(course / "release" / assignment / name, as_version=4)
+        source = nbformat.read(course / "source" / assignment / name, as_version=4)
+        solutions = nbformat.read(ROOT / "solutions" / name, as_version=4)
+        student = nbformat.read(path, as_version=4)
+        solved = _from_solutions(release, solutions, student)
+        assert [c.source for c in solved.cells] == [c.source for c in _solved(release, source).cells], \
+            f"the teacher's copy (solutions/{name}) and the nbgrader source hold different solutions"
+        for student_id, nb in zip(STUDENTS, (grading_cells(solved), grading_cells(release))):
+            folder = course / "submitted" / student_id / assignment
+            folder.mkdir(parents=True)
+            nbformat.write(nb, folder / name)
+    _nbgrader(course, "autograde", "*", "--create", "--force")
+    print(f"\nnbgrader round trip of {len(NOTEBOOKS)} lessons: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return course
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_nbgrader_round_trip(path, tmp_path):
+def test_nbgrader_round_trip(path, course):
     from nbgrader.api import Gradebook
 
-    t0 = time.perf_counter()
-    course, assignment, name = tmp_path / "course", path.stem, path.name
-    assert main(["teacher", "export", str(course)]) == 0
-
-    _nbgrader(course, "generate_assignment", assignment, "--force")
+    assignment, name = path.stem, path.name
     release = nbformat.read(course / "release" / assignment / name, as_version=4)
-    source = nbformat.read(course / "source" / assignment / name, as_version=4)
     student = nbformat.read(path, as_version=4)
     # the released notebook is the lesson itself: same cells, stubs where the solutions were
     assert [c.source for c in student.cells if c.cell_type == "markdown"] == \
@@ -98,16 +123,6 @@ def test_nbgrader_round_trip(path, tmp_path):
     assert [c.source.replace("NotImplementedError()", "NotImplementedError") for c in answer_cells] == \
         [student.cells[ex.cell].source for ex in exercises]
     assert all(teacher.BEGIN_SOLUTION not in c.source for c in release.cells)
-
-    solutions = nbformat.read(ROOT / "solutions" / name, as_version=4)
-    solved = _from_solutions(release, solutions, student)
-    assert [c.source for c in solved.cells] == [c.source for c in _solved(release, source).cells], \
-        "the teacher's copy (solutions/) and the nbgrader source hold different solutions"
-    for student_id, nb in zip(STUDENTS, (grading_cells(solved), grading_cells(release))):
-        folder = course / "submitted" / student_id / assignment
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / name)
-    _nbgrader(course, "autograde", assignment, "--create", "--force")
 
     n_checks = sum(len(ex.functions) for ex in exercises)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
@@ -133,4 +148,3 @@ def test_nbgrader_round_trip(path, tmp_path):
                 assert "PASSED" in text and "NOT YET" not in text, f"solutions/{name} test cell {i}: {text!r}"
         else:  # only the test cells fail; the training lab and the rest still run
             assert errors == [(i, "AssertionError") for i in sorted(test_cells)], errors
-    print(f"\nnbgrader round trip {assignment}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
