@@ -4,7 +4,7 @@ there) on the GPU, for a fixed number of generator steps.
     python bench/gpu_check.py                 # 200 toy steps and 100 image steps on each device
     python bench/gpu_check.py --smoke         # a few steps, for CI (CPU only when there is no GPU)
 
-Toy: the 'sharp-wgan-gp' preset's networks (3x256 MLPs, batch 256, 3 critic steps, WGAN-GP).
+Toy: the 'sharp-wgan-gp' preset's networks (3x160 MLPs, batch 256, 3 critic steps, WGAN-GP).
 Images: WGAN-GP on scikit-learn's 8x8 digits with the conv nets (batch 64, 5 critic steps, lambda 10).
 Each runs with ``precision='fp32'`` and ``precision='auto'`` (bfloat16 autocast where the device is
 fast at it: a CPU with AMX, a CUDA GPU with bf16), side by side, so the ratio is what to quote.
@@ -61,7 +61,8 @@ def main(argv=None) -> int:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, GPU: {name}")
     print("| model | device | precision | steps/s | peak memory MiB | auto / fp32 |")
     print("|---|---|---|---|---|---|")
-    for label, cfg, steps in (("toy 3x256 MLP", toy, args.toy_steps), ("digits conv", image, args.image_steps)):
+    runs = ((f"toy 3x{toy.g_width} MLP", toy, args.toy_steps), ("digits conv", image, args.image_steps))
+    for label, cfg, steps in runs:
         for device in devices:
             speeds = {}
             for precision in ("fp32", "auto"):

@@ -2,7 +2,8 @@
 high-quality samples, tracked over training, on several seeds.
 
     python bench/time_to_quality.py                       # ring8: 'sharp-wgan-gp' vs the old settings, 3 seeds
-    python bench/time_to_quality.py --data grid25 --set steps=6000   # grid25 (25/25 modes, >= 93.6% HQ, 180 s)
+    python bench/time_to_quality.py --data grid25 --preset stable-wgan-gp --set steps=6000
+                                     # grid25 (25/25 modes, >= 93.6% HQ, 180 s): the 3x256 networks
     python bench/time_to_quality.py --only preset --set lr_g=1e-3 --set batch_size=512   # try a variant
     python bench/time_to_quality.py --smoke               # seconds, for CI
 

@@ -125,7 +125,9 @@ def test_contrasted_presets_differ_only_in_what_belongs_to_the_method():
     assert differences("mode-collapse", "stable-wgan-gp") == {
         "method": ("nsgan", "wgan-gp"), "n_critic": (1, 3), "betas": ((0.9, 0.999), (0.5, 0.9))}
     b, sharp = get_preset("stable-wgan-gp", seed=3), get_preset("sharp-wgan-gp", seed=3)
-    assert {f.name for f in fields(b) if getattr(b, f.name) != getattr(sharp, f.name)} == {"steps"}
+    assert {f.name: (getattr(b, f.name), getattr(sharp, f.name)) for f in fields(b)
+            if getattr(b, f.name) != getattr(sharp, f.name)} == {"steps": (1000, 3500), "g_width": (256, 160),
+                                                                  "d_width": (256, 160)}
     assert set(PRESETS) == {"mode-collapse", "saturated-gan", "stable-wgan-gp", "sharp-wgan-gp", "wgan-clipping"}
     # WGAN's Algorithm 1 keeps its paper settings; the rest is shared with stable-wgan-gp
     assert set(differences("wgan-clipping", "stable-wgan-gp")) - set(METHOD_FIELDS) == {"lr_g", "lr_d",
