@@ -10,8 +10,14 @@ from wgan_lessons.widgets import SideBySide, TrainingLab
 TINY = dict(steps=40, batch_size=32, g_width=16, d_width=16, g_depth=2, d_depth=2, log_every=2, device="cpu")
 
 
-def tiny_lab(**kw):
-    return TrainingLab(TrainConfig(method="wgan-gp", data="ring8", **TINY), chunk_steps=4, eval_samples=100, **kw)
+#: Steps for a run far longer than any test (a fast machine trains TINY's 40 steps in under 0.3 s): for tests
+#: that must stop a run before it ends.
+LONG = 1_000_000
+
+
+def tiny_lab(steps: int = TINY["steps"], **kw):
+    return TrainingLab(TrainConfig(method="wgan-gp", data="ring8", **{**TINY, "steps": steps}), chunk_steps=4,
+                       eval_samples=100, **kw)
 
 
 def test_lab_builds_and_runs_chunks_and_the_view_updates():
@@ -29,10 +35,7 @@ def test_lab_builds_and_runs_chunks_and_the_view_updates():
 
 
 def test_start_pause_resume_in_an_event_loop():
-    # a run far longer than the test (a fast machine trains TINY's 40 steps in under 0.3 s): Pause must stop it
-    steps = 1_000_000
-    lab = TrainingLab(TrainConfig(method="wgan-gp", data="ring8", **{**TINY, "steps": steps}), chunk_steps=4,
-                      eval_samples=100)
+    lab = tiny_lab(steps=LONG)  # Pause must stop it, not the end of the run
 
     async def scenario():
         lab.start()
@@ -55,7 +58,7 @@ def test_start_pause_resume_in_an_event_loop():
         return paused_at
 
     paused_at = asyncio.run(scenario())
-    assert 0 < paused_at < lab.trainer.step < steps
+    assert 0 < paused_at < lab.trainer.step < LONG
 
 
 def test_a_run_started_in_an_event_loop_ends_at_its_steps():
@@ -74,11 +77,8 @@ def test_start_outside_an_event_loop_is_a_clear_error():
 
 
 def test_a_new_lab_stops_the_old_ones_task():
-    steps = 1_000_000  # far longer than the test, on any machine
-
     async def scenario():
-        old = TrainingLab(TrainConfig(method="wgan-gp", data="ring8", **{**TINY, "steps": steps}), chunk_steps=4,
-                          eval_samples=100)
+        old = tiny_lab(steps=LONG)
         task = old.start()
         await asyncio.sleep(0.1)
         tiny_lab()  # re-running the cell
@@ -86,7 +86,7 @@ def test_a_new_lab_stops_the_old_ones_task():
         return old
 
     old = asyncio.run(scenario())
-    assert not old.running and old.trainer.step < steps
+    assert not old.running and old.trainer.step < LONG
 
 
 def test_buttons_and_live_sliders():
