@@ -10,8 +10,8 @@ the fake and the interpolated points; then a generator step. It is written here,
 so that it stays the fixed reference. Both run in this one process, alternately (A B A B ...),
 on the same number of threads; the ratio of their median seconds per generator step is what to
 quote. ``--precision`` sets the package's ``TrainConfig.precision`` (default ``auto``: bfloat16
-autocast where the CPU has AMX, as this machine's Xeon does; float32 elsewhere); run it with
-``--precision fp32`` for the float32-to-float32 comparison. The FLOPs of one step are counted with ``torch.utils.flop_counter`` and compared with a
+autocast where the CPU has AMX; float32 elsewhere); run it with
+``--precision fp32`` for the float32-to-float32 comparison. The matmul FLOPs of one step are counted at the dispatcher (``count_flops``) and compared with a
 large matmul measured in the same run: the achieved fraction of the machine's matmul throughput. The
 same matmul through oneDNN is printed beside it: on AMD CPUs it shows float32 headroom that torch's
 default BLAS leaves (README, Performance).
@@ -67,26 +67,30 @@ class PlainLoop:
         self.opt_g.step()
 
 
-def matmul_gflops(n=2048, repeat=5) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    best = min(_timed(lambda: a @ b) for _ in range(repeat))
-    return 2 * n**3 / best / 1e9
+def matmul_gflops(n=2048, repeat=5, backend: str = "default") -> float | None:
+    """GFLOP/s of an n x n float32 product, the best of ``repeat``. ``backend="default"`` is ``a @ b``,
+    torch's default CPU BLAS (MKL in the x86 wheels); ``"onednn"`` the same product through oneDNN
+    (``torch.ops.mkldnn._linear_pointwise``, a private op: None where this torch lacks it). On AMD CPUs
+    MKL's float32 GEMM can stay far below the core's peak while oneDNN reaches it, so the two side by side
+    show the float32 headroom torch's default leaves. (oneDNN sums in a different order: training through
+    it would change every number the lessons quote.)"""
+    a, b = torch.randn(n, n), torch.randn(n, n)  # contiguous: the oneDNN op mishandles a strided weight
+    if backend == "default":
+        def product():
+            return a @ b
+    elif backend == "onednn":
+        op = getattr(torch.ops.mkldnn, "_linear_pointwise", None)
 
-
-def matmul_gflops_onednn(n=2048, repeat=5) -> float | None:
-    """The same n^3 float32 product through oneDNN (``torch.ops.mkldnn._linear_pointwise``, a private
-    op: None where this torch lacks it) instead of torch's default CPU BLAS (MKL in the x86 wheels). On
-    AMD CPUs MKL's float32 GEMM can stay far below the core's peak while oneDNN reaches it: this line
-    shows how much float32 headroom the machine has beyond what torch's default uses. (oneDNN sums in a
-    different order, so training through it would change every number the lessons quote.)"""
-    try:
-        op = torch.ops.mkldnn._linear_pointwise
-        a, w = torch.randn(n, n), torch.randn(n, n)  # both contiguous: the op mishandles strided weights
-        op(a, w, None, "none", [], "")
-    except (AttributeError, RuntimeError):
-        return None
-    best = min(_timed(lambda: op(a, w, None, "none", [], "")) for _ in range(repeat))
+        def product():
+            return op(a, b, None, "none", [], "")  # a @ b^T: the same FLOPs
+        try:
+            product()
+        except (AttributeError, RuntimeError, TypeError):
+            return None
+    else:
+        raise ValueError(f"backend must be 'default' or 'onednn', not {backend!r}")
+    product()
+    best = min(_timed(product) for _ in range(repeat))
     return 2 * n**3 / best / 1e9
 
 
@@ -153,8 +157,9 @@ def main(argv=None) -> int:
         times["plain"].append(_timed(lambda: [plain.step() for _ in range(args.steps)]) / args.steps)
     ratios = [b / a for a, b in zip(times["package"], times["plain"])]
     flops = count_flops(lambda: plain.step())
-    peak = matmul_gflops(512 if args.smoke else 2048)
-    onednn = matmul_gflops_onednn(512 if args.smoke else 2048)
+    n = 512 if args.smoke else 2048
+    peak = matmul_gflops(n)
+    onednn = matmul_gflops(n, backend="onednn")
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"config: 3x{args.width} MLPs, batch {args.batch}, n_critic {args.n_critic}, "
           f"{torch.get_num_threads()} torch threads, torch {torch.__version__}; package precision "
@@ -165,7 +170,7 @@ def main(argv=None) -> int:
               f"{1 / med[k]:5.2f} steps/s, {achieved:6.1f} GFLOP/s = {100 * achieved / peak:4.1f}% of the float32 matmul peak")
     print(f"speed-up package / plain: median {statistics.median(ratios):.2f}x "
           f"(min {min(ratios):.2f}, max {max(ratios):.2f}); one step = {flops / 1e9:.2f} GFLOP; "
-          f"float32 matmul peak (2048^3) measured in this run: {peak:.0f} GFLOP/s")
+          f"float32 matmul peak ({n}^3) measured in this run: {peak:.0f} GFLOP/s")
     if onednn is not None:
         print(f"the same float32 matmul through oneDNN: {onednn:.0f} GFLOP/s = {onednn / peak:.2f}x torch's default "
               f"({torch.get_num_threads()} threads)")
