@@ -694,3 +694,63 @@ def test_messages_name_what_they_are_about():
         with pytest.warns(DivergenceWarning):
             t._diverged("critic loss", float("nan"))
         assert not any(word in t.stop_reason for word in absent), t.stop_reason
+
+
+# ---------------------------------------------------------------- which CPUs print the lessons' numbers
+def _weights_after_a_few_steps() -> str:
+    """sha256 (16 hex digits) of the weights of three presets after 10 steps each, seed 0, on the CPU."""
+    import hashlib
+
+    from wgan_lessons.presets import get_preset
+
+    h = hashlib.sha256()
+    for name in ("mode-collapse", "stable-wgan-gp", "wgan-clipping"):
+        t = Trainer(get_preset(name, seed=0, device="cpu"), progress=False)
+        t.run(10)
+        for p in [*t.generator.parameters(), *t.critic.parameters()]:
+            h.update(p.detach().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+#: _weights_after_a_few_steps() where the fingerprint is the measured one (AMD-512, session 8). A change to the
+#: engine that moves it moves the lessons' quoted numbers too: re-measure them (tests/float32.py), then this.
+WEIGHTS_WHERE_THE_NUMBERS_WERE_MEASURED = "9f96bb06ac91eb25"
+
+
+def test_float32_fingerprint_is_repeatable_and_leaves_the_global_random_state_alone():
+    from wgan_lessons.settings import float32_fingerprint
+
+    state = torch.random.get_rng_state()
+    a, b = float32_fingerprint(), float32_fingerprint()
+    assert a == b and len(a) == 16 and int(a, 16) >= 0
+    assert torch.equal(state, torch.random.get_rng_state())
+
+
+def test_where_the_fingerprint_is_the_measured_one_training_gives_the_measured_weights():
+    """The promise of numbers_match_the_text: same fingerprint, same training bits. Where the fingerprint differs
+    (an Intel CPU, or MKL pushed onto its Intel kernels), the weights differ too: that case is checked by hand
+    (README, "What is reproducible"), since this machine cannot be made to round like another one in a test."""
+    from wgan_lessons.settings import MEASURED_FLOAT32_FINGERPRINT, float32_fingerprint
+
+    if float32_fingerprint() != MEASURED_FLOAT32_FINGERPRINT:
+        pytest.skip("this CPU rounds float32 matrix products differently from the measuring machine")
+    assert _weights_after_a_few_steps() == WEIGHTS_WHERE_THE_NUMBERS_WERE_MEASURED, (
+        "the engine now trains other bits than when the lessons' numbers were measured: re-measure the quoted numbers "
+        "(the tests that use tests/float32.py say which moved), then update WEIGHTS_WHERE_THE_NUMBERS_WERE_MEASURED")
+
+
+def test_numbers_match_the_text_says_why_not(monkeypatch):
+    from wgan_lessons import settings, train
+
+    monkeypatch.setattr(train, "_cpu_has_amx_bf16", lambda: False)
+    monkeypatch.setattr(settings, "MEASURED_FLOAT32_FINGERPRINT", settings.float32_fingerprint())
+    ok, why = settings.numbers_match_the_text()
+    assert ok and "print the text's numbers" in why
+
+    monkeypatch.setattr(settings, "MEASURED_FLOAT32_FINGERPRINT", "0" * 16)
+    ok, why = settings.numbers_match_the_text()
+    assert not ok and settings.float32_fingerprint() in why and "0" * 16 in why and "other digits" in why
+
+    monkeypatch.setattr(train, "_cpu_has_amx_bf16", lambda: True)
+    ok, why = settings.numbers_match_the_text()
+    assert not ok and "AMX" in why and "bfloat16" in why

@@ -11,7 +11,10 @@ sections 4 to 6 quote.
 
 Training on the CPU is reproducible bit for bit with the same torch build (README, "What is reproducible"); the
 tolerances below are the printed precision of each number. Another torch build may move the trained numbers a
-little: then re-run the lesson and update its text and this test together.
+little: then re-run the lesson and update its text and this test together. On a CPU that rounds float32 matrix
+products differently (an Intel CPU: tests/float32.py) the trained critics print other digits, so the tests of the
+quoted digits skip there; the claims they stand on (at least 4 of 5 within 10%, the ordering of the lambda table,
+the clipped critic's K close to its slope) run everywhere.
 """
 
 import numpy as np
@@ -19,6 +22,8 @@ import ot
 import pytest
 import torch
 from torch.testing import assert_close
+
+from float32 import quoted_numbers
 
 from wgan_lessons.duality import (CriticConfig, c_transform, claims_summary, dual_potential, gradient_norms,
                                   measure_critic_claims, ring_and_blob, train_critic)
@@ -70,8 +75,15 @@ def test_section8_gp_estimate_within_10_percent_in_at_least_4_of_5_seeds(five_se
     rows = five_seeds
     s = claims_summary(rows, tolerance=0.10)
     assert s["within"] >= 4, [(r["seed"], r["w1"], r["gp"], r["gp_rel_err"]) for r in rows]
-    assert s["within"] == 4 and [r["seed"] for r in rows if abs(r["gp_rel_err"]) > 0.10] == [1]
     assert_close(_t([r["w1"] for r in rows]), _t([1.2340, 1.2945, 1.0404, 1.1129, 1.1984]), atol=5e-5, rtol=0)
+
+
+@quoted_numbers
+def test_section8_the_quoted_numbers(five_seeds):
+    """Section 8's numbers, as the text quotes them (see the test above for the claim)."""
+    rows = five_seeds
+    s = claims_summary(rows, tolerance=0.10)
+    assert s["within"] == 4 and [r["seed"] for r in rows if abs(r["gp_rel_err"]) > 0.10] == [1]
     assert_close(_t([r["gp"] for r in rows]), _t([1.2462, 1.4531, 1.0777, 1.0407, 1.2563]), atol=5e-5, rtol=0)
     assert_close(_t([s["rel_err_min"], s["rel_err_max"]]), _t([-0.065, 0.123]), atol=5e-4, rtol=0)
     medians = [r["gp_grad_median"] for r in rows]
@@ -83,6 +95,7 @@ def test_section8_gp_estimate_within_10_percent_in_at_least_4_of_5_seeds(five_se
     assert_close(_t([min(rms), max(rms)]), _t([0.112, 0.311]), atol=5e-4, rtol=0)
 
 
+@quoted_numbers
 def test_sections4_to_6_seed_0_is_the_lessons_run(five_seeds):
     """Sections 4 to 6 (seed 0): GP estimate 1.2462 (+1.0%), clipped 0.00426 (K = 0.00345), the GP critic's
     correlation with the exact potential 0.9969, its median gradient norm between the clouds 1.013, the clipped
@@ -94,6 +107,9 @@ def test_sections4_to_6_seed_0_is_the_lessons_run(five_seeds):
     assert_close(_t(r["gp_grad_median"]), _t(1.013), atol=5e-4, rtol=0)
     assert_close(_t([r["clip"], r["clip_k"]]), _t([0.00426, 0.00345]), atol=5e-6, rtol=0)
     assert_close(_t(r["clip_grad_median"]), _t(0.003906), atol=5e-7, rtol=0)
+
+
+def test_sections4_to_6_use_the_papers_critic_settings():
     real, fake = ring_and_blob(n=256, seed=0)
     run = train_critic(real, fake, CriticConfig(method="gp", steps=3, seed=0, log_every=3))
     assert run.config.learning_rate == 1e-3 and run.config.betas == (0.0, 0.9) and run.config.lambda_gp == 10.0
@@ -103,6 +119,12 @@ def test_section8_the_clipped_critic_is_a_scaled_estimate(five_seeds):
     """Section 8: the clipped critic's estimate is K * W1 with K from 0.00329 to 0.00393, close to its median
     gradient norm between the clouds (0.00369 to 0.00448); its correlation with the exact potential 0.9653 to
     0.9813."""
+    for r in five_seeds:
+        assert 0.5 < r["clip_k"] / r["clip_grad_median"] < 1.5, r  # K is about the critic's slope
+
+
+@quoted_numbers
+def test_section8_the_clipped_critics_quoted_numbers(five_seeds):
     rows = five_seeds
     ks = [r["clip_k"] for r in rows]
     meds = [r["clip_grad_median"] for r in rows]
@@ -110,23 +132,33 @@ def test_section8_the_clipped_critic_is_a_scaled_estimate(five_seeds):
     assert_close(_t([min(ks), max(ks)]), _t([0.00329, 0.00393]), atol=5e-6, rtol=0)
     assert_close(_t([min(meds), max(meds)]), _t([0.00369, 0.00448]), atol=5e-6, rtol=0)
     assert_close(_t([min(corr), max(corr)]), _t([0.9653, 0.9813]), atol=5e-5, rtol=0)
-    for r in rows:
-        assert 0.5 < r["clip_k"] / r["clip_grad_median"] < 1.5, r  # K is about the critic's slope
 
 
-def test_section7_lambda_table():
-    """Section 7: shift 1.0, 128 points a side, 300 steps: estimate / W1 = 8.367, 1.824, 1.144, 1.026 for lambda
-    0.1, 1, 10, 100, each above 1 + W1 / (2 lambda); the median gradient norms between 6.735, 1.703, 1.161, 1.083;
-    W1 = 1.2351."""
+@pytest.fixture(scope="module")
+def lambda_table():
     r, g = ring_and_blob(n=128, shift=1.0, seed=0)
     w1 = dual_potential(r, g).w1
-    assert_close(_t(w1), _t(1.2351), atol=5e-5, rtol=0)
     ratios, medians = [], []
     for lam in (0.1, 1.0, 10.0, 100.0):
         run = train_critic(r, g, CriticConfig(method="gp", steps=300, lambda_gp=lam, seed=0, log_every=300))
         ratios.append(run.estimate / w1)
         medians.append(np.median(gradient_norms(run.critic, r, g, generator=torch.Generator().manual_seed(1))["between"]))
-    assert_close(_t(ratios), _t([8.367, 1.824, 1.144, 1.026]), atol=5e-4, rtol=0)
-    assert_close(_t(medians), _t([6.735, 1.703, 1.161, 1.083]), atol=5e-4, rtol=0)
+    return w1, ratios, medians
+
+
+def test_section7_lambda_table(lambda_table):
+    """Section 7: shift 1.0, 128 points a side, 300 steps: estimate / W1 = 8.367, 1.824, 1.144, 1.026 for lambda
+    0.1, 1, 10, 100, each above 1 + W1 / (2 lambda); the median gradient norms between 6.735, 1.703, 1.161, 1.083;
+    W1 = 1.2351. The claim: the estimate falls towards W1 as lambda grows and stays above 1 + W1 / (2 lambda)."""
+    w1, ratios, medians = lambda_table
+    assert_close(_t(w1), _t(1.2351), atol=5e-5, rtol=0)
+    assert medians[0] > medians[1] > medians[2] > medians[3] > 1
     assert ratios[0] > ratios[1] > ratios[2] > ratios[3] > 1
     assert all(x > 1 + w1 / (2 * lam) for x, lam in zip(ratios, (0.1, 1.0, 10.0, 100.0)))
+
+
+@quoted_numbers
+def test_section7_the_quoted_numbers(lambda_table):
+    _, ratios, medians = lambda_table
+    assert_close(_t(ratios), _t([8.367, 1.824, 1.144, 1.026]), atol=5e-4, rtol=0)
+    assert_close(_t(medians), _t([6.735, 1.703, 1.161, 1.083]), atol=5e-4, rtol=0)

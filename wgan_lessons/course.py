@@ -34,13 +34,15 @@ if "google.colab" in sys.modules:  # Colab: install the course package, enable i
     from google.colab import output
     output.enable_custom_widget_manager()
 
-from wgan_lessons.settings import fast_mode, scaled, seed_everything
+from wgan_lessons.settings import fast_mode, numbers_match_the_text, scaled, seed_everything
 seed_everything(0)
 # Fast mode is for the course's automatic tests (they set WGAN_LESSONS_FAST=1): every long run
 # shrinks to a few steps, so the numbers printed then do not match the text. As a learner you
 # have it off, and every number the text quotes is measured by the cells you run.
 print("fast mode:", fast_mode(), "(the test setting: tiny runs whose numbers do not match the text)"
-      if fast_mode() else "(off: full runs, the numbers the text quotes)")"""
+      if fast_mode() else "(off: full runs)")
+# The text's numbers were measured on one kind of CPU; on another, training rounds differently.
+print("numbers:", numbers_match_the_text()[1])"""
 
 
 @contextlib.contextmanager

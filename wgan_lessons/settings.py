@@ -66,3 +66,59 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+#: :func:`float32_fingerprint` on the machines the lessons' numbers were measured on: AMD EPYCs, with and
+#: without AVX-512 (torch 2.14.1 from PyPI, whose float32 matrix products are MKL's). A CPU that gives
+#: another fingerprint rounds float32 matrix products differently, so its training runs print other digits.
+MEASURED_FLOAT32_FINGERPRINT = "994c4bfdd9e71e89"
+
+
+def float32_fingerprint() -> str:
+    """A 16-hex-digit hash of float32 matrix products computed on this machine's CPU, with torch alone.
+
+    Training on the CPU is reproducible bit for bit on one machine (README, "What is reproducible"), but the
+    bits depend on the matrix-product kernels the CPU gets: torch's float32 ``mm``/``addmm`` call MKL, which
+    picks its kernels by CPU vendor and instruction set. Measured on an AMD EPYC with AVX-512 (2026-12-02), with
+    MKL made to take its Intel paths: the presets' weights after 60 steps differ for Intel with AVX-512, for
+    Intel with AVX2 only, and are the same for AMD (MKL's one path for non-Intel CPUs), whatever
+    ``ATEN_CPU_CAPABILITY`` torch's own kernels use. A chaotic training run turns the last bit into other
+    printed digits.
+
+    The products are those of a linear layer's forward pass and its two backward products, at the shapes the
+    presets use (``(B, k) @ (k, n)`` with B up to 768, k, n in 1..512), on data drawn from a private seeded
+    generator (the global random state is untouched). It depends on the CPU, the torch build and the number
+    of threads, never on this package's code: a change to the engine that moves the lessons' numbers leaves
+    it unchanged, so the tests that compare the quoted numbers still run and catch it.
+    """
+    import hashlib
+
+    g = torch.Generator().manual_seed(20261202)
+    h = hashlib.sha256()
+    for m, k, n in ((768, 2, 256), (512, 256, 256), (256, 256, 1), (256, 512, 512), (250, 160, 160)):
+        x, w = torch.randn(m, k, generator=g), torch.randn(n, k, generator=g)  # (B, k), (n, k)
+        b, gy = torch.randn(n, generator=g), torch.randn(m, n, generator=g)  # (n,), (B, n)
+        for t in (torch.addmm(b, x, w.t()), gy @ w, gy.t() @ x):  # y = x W^T + b, dL/dx, dL/dW
+            h.update(t.contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def numbers_match_the_text() -> tuple[bool, str]:
+    """Whether training runs on this CPU print the numbers the lessons quote, and a sentence saying why.
+
+    Two conditions, both about the machine, not the code: the presets train in float32 here (``precision="auto"``
+    picks bfloat16 on a CPU with AMX), and :func:`float32_fingerprint` is
+    :data:`MEASURED_FLOAT32_FINGERPRINT`. Runs on a CUDA or MPS device never print them (other kernels)."""
+    from wgan_lessons.train import autocast_dtype
+
+    if autocast_dtype("auto", torch.device("cpu")) is not None:
+        return False, ("this CPU has AMX, so the presets train in bfloat16 here, and the text's numbers were measured "
+                       "in float32: training runs print other digits than the text (the claims drawn from several "
+                       "seeds should still hold)")
+    mine = float32_fingerprint()
+    if mine != MEASURED_FLOAT32_FINGERPRINT:
+        return False, (f"this CPU rounds float32 matrix products differently from the one the text was measured on "
+                       f"(fingerprint {mine}, the text's {MEASURED_FLOAT32_FINGERPRINT}; Intel CPUs get other MKL "
+                       "kernels than AMD ones): training runs print other digits than the text (the claims drawn "
+                       "from several seeds should still hold)")
+    return True, "this CPU computes float32 like the one the text was measured on: the runs print the text's numbers"
