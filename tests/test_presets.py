@@ -54,29 +54,40 @@ def _of(rows, name):
 
 
 @pytest.mark.slow
+def test_mode_collapse_covers_fewer_modes_than_wgan_gp_in_every_seed(rows):
+    """The claim that holds on every machine tried (the measuring one, and MKL's Intel AVX-512 and AVX2 paths,
+    session 8): the GAN covers fewer modes than WGAN-GP on the same seed, every seed."""
+    pairs = [(a["modes"], b["modes"]) for a, b in zip(_of(rows, "mode-collapse"), _of(rows, "stable-wgan-gp"))]
+    assert all(a < b for a, b in pairs), pairs
+
+
+@pytest.mark.slow
+@quoted_numbers
 def test_mode_collapse_preset_never_covers_more_than_half_the_modes(rows):
+    """Lesson 01: at most 4 of 8 modes in 5 of 5 seeds, where the text was measured. Not on every machine: with
+    MKL's Intel AVX2 kernels seed 0 covers 6 (session 8)."""
     modes = [r["modes"] for r in _of(rows, "mode-collapse")]
     assert all(k <= 4 for k in modes), f"modes per seed: {modes}"
 
 
 @pytest.mark.slow
+@quoted_numbers
 def test_mode_collapse_preset_collapses_onto_modes_with_high_quality_and_hops(rows):
-    """Lesson 01's claim: collapse as VEEGAN / Metz et al. mean it (<= 4 modes, >= 50% HQ, at least one
-    hop) happens at settings shared with WGAN-GP. How often is a quoted number, machine-dependent (tests/float32.py):
-    2 of 5 seeds where the text was measured (seeds 0 and 4, 99.8% / 71.9% HQ; checked by the test of the quoted
-    numbers below), 1 of 5 with MKL's Intel AVX-512 kernels (seed 0, 55.6% HQ; session 8)."""
+    """Lesson 01: collapse as VEEGAN / Metz et al. mean it (<= 4 modes, >= 50% HQ, at least one hop) in 2 of 5
+    seeds at settings shared with WGAN-GP (seeds 0 and 4, 99.8% / 71.9% HQ), where the text was measured. Not on
+    every machine: 1 of 5 with MKL's Intel AVX-512 kernels, none with its AVX2 ones (session 8)."""
     rs = _of(rows, "mode-collapse")
     collapsed = [r["seed"] for r in rs if r["modes"] <= 4 and r["hq_fraction"] >= 0.5 and r["hops"] >= 1]
-    assert len(collapsed) >= 1, [(r["seed"], r["modes"], round(r["hq_fraction"], 3), r["hops"]) for r in rs]
+    assert len(collapsed) >= 2, [(r["seed"], r["modes"], round(r["hq_fraction"], 3), r["hops"]) for r in rs]
 
 
 @pytest.mark.slow
 def test_saturated_gan_freezes_the_generator(saturated):
-    """Lesson 01's claim: the saturating loss freezes the generator (D's mean logit on the fakes below -100, its
-    gradient norm below 1e-10 at step 300). In how many seeds is machine-dependent: 4 of 5 where the text was
-    measured (checked with the quoted numbers below), 2 of 5 with MKL's Intel AVX-512 kernels (session 8)."""
+    """Lesson 01's claim: the saturating loss can freeze the generator (D's mean logit on the fakes below -100, its
+    gradient norm below 1e-10 at step 300). In 4 of 5 seeds where the text was measured (the quoted numbers'
+    test), in 2 of 5 with MKL's Intel AVX-512 kernels and at least 2 with its AVX2 ones (session 8)."""
     frozen = [d < -100 and g < 1e-10 for d, g in saturated]
-    assert sum(frozen) >= 2, saturated
+    assert sum(frozen) >= 1, saturated
 
 
 @pytest.mark.slow

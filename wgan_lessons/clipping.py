@@ -355,7 +355,8 @@ def measure_tracking(seeds=(0, 1, 2, 3, 4), presets=TRACKING["presets"], workers
     preset and seed, in the order presets x seeds. ``overrides`` (e.g. ``steps=10, every=5, warmup=(2, 10)``
     for the lessons' fast mode) go to every run (a ``warmup`` only to the presets that have one).
     ``workers > 1`` runs them in that many processes with one torch thread each: the same numbers (CPU
-    training is the same with 1 or 2 threads)."""
+    training is the same with 1 or 2 threads on the AMD CPUs the lessons were measured on; with MKL's Intel
+    kernels not always: README, "What is reproducible")."""
     seeds = [integer(s, "seed", minimum=0) for s in seeds]
     return _pool_map(_track_task, [(*a, overrides) for a in _track_args(tuple(presets), seeds)], workers)
 

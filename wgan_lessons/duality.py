@@ -247,7 +247,8 @@ class CriticConfig:
         threads: torch's CPU threads while training (the previous setting is restored afterwards); None
             leaves torch's setting. One is the default: these networks are too small to gain from a
             second thread, and two threads crawl when another program uses a core (measured on the shared
-            2-core machine: 10 ms against 114 ms per 'gp' step). CPU results are the same for 1 or 2 threads.
+            2-core machine: 10 ms against 114 ms per 'gp' step). CPU results are the same for 1 or 2 threads
+            on the AMD CPUs the lessons were measured on (MKL's Intel kernels: not always; README).
     """
 
     method: str = "gp"

@@ -154,8 +154,9 @@ def measure_presets(names=("mode-collapse", "stable-wgan-gp"), seeds=(0, 1, 2, 3
     :func:`mode_hops`). ``steps`` overrides the preset's (fast mode); ``stop_at`` stops each run at
     that generator step without changing its schedule (the first 300 of 1000 steps are those of the
     full run). ``workers > 1`` trains that many runs at a time in separate processes with one torch
-    thread each: the same numbers (training on the CPU gives the same weights with 1 or 2 threads,
-    tested), in less wall time on a multi-core machine, except ``seconds`` (per run). Returns one
+    thread each: the same numbers (training on the CPU gives the same weights with 1 or 2 threads on
+    the AMD CPUs the lessons were measured on, tested; MKL's Intel kernels round differently with 2: README,
+    "What is reproducible"), in less wall time on a multi-core machine, except ``seconds`` (per run). Returns one
     dict per run, in the order of ``names`` x ``seeds``; ``seconds`` is training time only (wall clock),
     ``cpu_seconds`` the CPU time of that training (its process's, all threads): on a shared machine
     the wall time grows with the other programs' load, the CPU time much less."""

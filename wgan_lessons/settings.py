@@ -68,9 +68,10 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-#: :func:`float32_fingerprint` on the machines the lessons' numbers were measured on: AMD EPYCs, with and
-#: without AVX-512 (torch 2.14.1 from PyPI, whose float32 matrix products are MKL's). A CPU that gives
-#: another fingerprint rounds float32 matrix products differently, so its training runs print other digits.
+#: :func:`float32_fingerprint` where the lessons' numbers were measured: an AMD EPYC with AVX-512 and torch
+#: 2.14.1 from PyPI (whose float32 matrix products are MKL's), session 8. AMD EPYCs without AVX-512 printed the
+#: same quoted numbers (earlier sessions; the same MKL path, checked here with torch's and oneDNN's kernels held
+#: to AVX2). A machine that gives another fingerprint rounds float32 matrix products differently.
 MEASURED_FLOAT32_FINGERPRINT = "994c4bfdd9e71e89"
 
 
@@ -79,17 +80,17 @@ def float32_fingerprint() -> str:
 
     Training on the CPU is reproducible bit for bit on one machine (README, "What is reproducible"), but the
     bits depend on the matrix-product kernels the CPU gets: torch's float32 ``mm``/``addmm`` call MKL, which
-    picks its kernels by CPU vendor and instruction set. Measured on an AMD EPYC with AVX-512 (2026-12-02), with
-    MKL made to take its Intel paths: the presets' weights after 60 steps differ for Intel with AVX-512, for
-    Intel with AVX2 only, and are the same for AMD (MKL's one path for non-Intel CPUs), whatever
-    ``ATEN_CPU_CAPABILITY`` torch's own kernels use. A chaotic training run turns the last bit into other
-    printed digits.
+    picks its kernels by CPU vendor, instruction set and (on its Intel paths) the number of threads. Measured on
+    an AMD EPYC with AVX-512 (2026-12-02) with MKL made to take its Intel paths: the presets' weights after 10
+    steps differ for Intel with AVX-512 and for Intel with AVX2 only, and those of AMD's path do not change when
+    torch's own kernels are held to AVX2 (``ATEN_CPU_CAPABILITY=avx2``). A chaotic training run turns the last
+    bit into other printed digits, and sometimes into another outcome.
 
-    The products are those of a linear layer's forward pass and its two backward products, at the shapes the
-    presets use (``(B, k) @ (k, n)`` with B up to 768, k, n in 1..512), on data drawn from a private seeded
-    generator (the global random state is untouched). It depends on the CPU, the torch build and the number
-    of threads, never on this package's code: a change to the engine that moves the lessons' numbers leaves
-    it unchanged, so the tests that compare the quoted numbers still run and catch it.
+    The products are a linear layer's forward pass ``x W^T + b`` and its two backward products, for batches
+    of 250 to 768 rows and layer sizes 1 to 512 (the presets' layers are 2 -> 256 or 160 -> ... -> 1), on data
+    drawn from a private seeded generator (the global random state is untouched). It depends on the CPU, the
+    torch build and the number of threads, never on this package's code: a change to the engine that moves the
+    lessons' numbers leaves it unchanged, so the tests that compare the quoted numbers still run and catch it.
     """
     import hashlib
 
@@ -103,22 +104,45 @@ def float32_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def numbers_match_the_text() -> tuple[bool, str]:
-    """Whether training runs on this CPU print the numbers the lessons quote, and a sentence saying why.
+def _cpu_name() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else what :mod:`platform` says."""
+    import platform
 
-    Two conditions, both about the machine, not the code: the presets train in float32 here (``precision="auto"``
-    picks bfloat16 on a CPU with AMX), and :func:`float32_fingerprint` is
-    :data:`MEASURED_FLOAT32_FINGERPRINT`. Runs on a CUDA or MPS device never print them (other kernels)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "an unknown CPU"
+
+
+def numbers_match_the_text() -> tuple[bool, str]:
+    """Whether full training runs on this machine print the numbers the lessons quote, and a sentence saying why.
+
+    All three are about the machine, never the code: the lessons' ``device="auto"`` runs train on the CPU (no
+    CUDA or MPS device here), the presets train in float32 there (``precision="auto"`` picks bfloat16 on a CPU
+    with AMX), and :func:`float32_fingerprint` is :data:`MEASURED_FLOAT32_FINGERPRINT`. Exact computations
+    (optimal transport, closed forms) print the text's numbers everywhere; this is about training."""
     from wgan_lessons.train import autocast_dtype
 
-    if autocast_dtype("auto", torch.device("cpu")) is not None:
-        return False, ("this CPU has AMX, so the presets train in bfloat16 here, and the text's numbers were measured "
-                       "in float32: training runs print other digits than the text (the claims drawn from several "
-                       "seeds should still hold)")
+    differ = ("Nothing is wrong with your setup: read the text's training numbers as what one machine printed "
+              "(exact computations, such as optimal transport, print the text's numbers on any machine)")
+    device = get_device("auto")
+    if device.type != "cpu":
+        return False, (f"training runs use the {device.type.upper()} device here, whose kernels round differently "
+                       f"from the CPU the text was measured on: your runs will print other numbers, and a single "
+                       f"run can end differently (another number of modes). {differ}.")
+    if autocast_dtype("auto", device) is not None:
+        return False, ("this CPU has AMX, so the presets train in bfloat16 here, and the text was measured in "
+                       "float32: your training runs will print other numbers, and a single run can end differently "
+                       f"(another number of modes). {differ}.")
     mine = float32_fingerprint()
     if mine != MEASURED_FLOAT32_FINGERPRINT:
-        return False, (f"this CPU rounds float32 matrix products differently from the one the text was measured on "
-                       f"(fingerprint {mine}, the text's {MEASURED_FLOAT32_FINGERPRINT}; Intel CPUs get other MKL "
-                       "kernels than AMD ones): training runs print other digits than the text (the claims drawn "
-                       "from several seeds should still hold)")
-    return True, "this CPU computes float32 like the one the text was measured on: the runs print the text's numbers"
+        return False, (f"this machine ({_cpu_name()}, torch {torch.__version__}) rounds float32 matrix products "
+                       "differently from the AMD CPU the text was measured on, and training amplifies that: your "
+                       "runs will print other numbers, and a single run can end differently (another number of "
+                       f"modes). {differ}. (Fingerprint {mine}, the text's {MEASURED_FLOAT32_FINGERPRINT}: README, "
+                       "\"What is reproducible\".)")
+    return True, "this machine computes float32 like the CPU the text was measured on: full runs print the text's numbers"
