@@ -149,16 +149,20 @@ def lambda_table():
 def test_section7_lambda_table(lambda_table):
     """Section 7: shift 1.0, 128 points a side, 300 steps: estimate / W1 = 8.367, 1.824, 1.144, 1.026 for lambda
     0.1, 1, 10, 100, each above 1 + W1 / (2 lambda); the median gradient norms between 6.735, 1.703, 1.161, 1.083;
-    W1 = 1.2351. The claim: the estimate falls towards W1 as lambda grows and stays above 1 + W1 / (2 lambda)."""
+    W1 = 1.2351. What holds on every kernel path tried (session 8: the measuring machine, MKL's Intel AVX-512 and
+    AVX2 paths, MKL_CBWR=COMPATIBLE): a small lambda overshoots far above the guide 1 + W1 / (2 lambda), more than a
+    larger one, and lambda 10 and 100 end within 15% of W1. "All four rows above the guide" is this run's (the
+    quoted test): with the AVX2 path the lambda-10 row ends at 0.978, below its 1.062."""
     w1, ratios, medians = lambda_table
     assert_close(_t(w1), _t(1.2351), atol=5e-5, rtol=0)
-    assert medians[0] > medians[1] > medians[2] > medians[3] > 1
-    assert ratios[0] > ratios[1] > ratios[2] > ratios[3] > 1
-    assert all(x > 1 + w1 / (2 * lam) for x, lam in zip(ratios, (0.1, 1.0, 10.0, 100.0)))
+    assert ratios[0] > 1 + w1 / (2 * 0.1) and ratios[1] > 1 + w1 / 2, ratios
+    assert ratios[0] > ratios[1] > max(ratios[2], ratios[3]), ratios
+    assert all(abs(x - 1) < 0.15 for x in ratios[2:]), ratios
 
 
 @quoted_numbers
 def test_section7_the_quoted_numbers(lambda_table):
-    _, ratios, medians = lambda_table
+    w1, ratios, medians = lambda_table
+    assert all(x > 1 + w1 / (2 * lam) for x, lam in zip(ratios, (0.1, 1.0, 10.0, 100.0)))  # "in all four rows"
     assert_close(_t(ratios), _t([8.367, 1.824, 1.144, 1.026]), atol=5e-4, rtol=0)
     assert_close(_t(medians), _t([6.735, 1.703, 1.161, 1.083]), atol=5e-4, rtol=0)
