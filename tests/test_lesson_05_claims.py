@@ -14,7 +14,8 @@ runs loaded it: 378 s wall at a load average of 7 to 8; on two free cores the tw
 Training on the CPU is reproducible bit for bit with the same torch build (README, "What is reproducible"); the
 tolerances below are the printed precision of each number. Another torch build may move them a little: then
 re-run the lesson and update its text and this test together. If a claim fails, the lesson's text no longer
-matches what its cells print: change both together.
+matches what its cells print: change both together. The digits are checked only on a machine that computes
+float32 like the one they were measured on (tests/float32.py); the claims behind them run on every machine.
 """
 
 import math
@@ -27,7 +28,7 @@ from torch.testing import assert_close
 from float32 import quoted_numbers
 from wgan_lessons.clipping import claims_summary, measure_clipping_claims
 
-pytestmark = [pytest.mark.slow, quoted_numbers]
+pytestmark = pytest.mark.slow
 
 SEEDS = (0, 1, 2, 3, 4)
 
@@ -57,6 +58,13 @@ def test_tracking_the_wgan_loss_follows_the_exact_w1_more_closely_than_the_gan_l
     higher in 5 of 5 seeds."""
     _, _, s = claims
     wgan, gan = s["spearman"]["wgan-clipping"], s["spearman"]["mode-collapse"]
+    assert s["wins"] >= 4 and np.median(wgan) > np.median(gan) + 0.3, (wgan, gan)
+
+
+@quoted_numbers
+def test_tracking_the_quoted_numbers(claims):
+    _, _, s = claims
+    wgan, gan = s["spearman"]["wgan-clipping"], s["spearman"]["mode-collapse"]
     assert s["wins"] == 5, (wgan, gan)
     assert min(wgan) >= 0.5 and max(gan) < min(wgan) + 0.1, (wgan, gan)
     assert_close(_t(wgan), _t([0.53, 0.88, 0.98, 0.85, 0.72]), atol=0.005, rtol=0)
@@ -73,6 +81,11 @@ def test_tracking_is_the_shared_trend_a_clock_scores_higher_and_the_changes_are_
     clock = s["clock"]["wgan-clipping"]
     assert_close(_t(clock), _t([1.0] * 5), atol=1e-9, rtol=0)
     assert all(r < c for r, c in zip(s["spearman"]["wgan-clipping"], clock))
+
+
+@quoted_numbers
+def test_tracking_the_changes_quoted_numbers(claims):
+    _, _, s = claims
     ch_w, ch_g = s["changes"]["wgan-clipping"], s["changes"]["mode-collapse"]
     assert_close(_t([min(ch_w), max(ch_w), np.median(ch_w)]), _t([-0.17, 0.44, 0.25]), atol=0.005, rtol=0)
     assert_close(_t([min(ch_g), max(ch_g), np.median(ch_g)]), _t([-0.30, 0.70, 0.26]), atol=0.005, rtol=0)
@@ -85,12 +98,20 @@ def test_tracking_the_wgan_w1_falls_and_its_estimate_is_tiny(claims):
     wgan = [r for r in tracking if r["preset"] == "wgan-clipping"]
     first, last = [r["w1"][0] for r in wgan], [r["w1"][-1] for r in wgan]
     assert all(b < a - 0.3 for a, b in zip(first, last)), (first, last)
+    ends = [r["estimate"][-1] for r in wgan]
+    assert all(0 < e < 1e-3 for e in ends), ends
+    assert all(r["step"][-1] == 500 and len(r["step"]) == 20 for r in wgan)
+
+
+@quoted_numbers
+def test_tracking_the_w1_and_estimate_quoted_numbers(claims):
+    tracking, _, _ = claims
+    wgan = [r for r in tracking if r["preset"] == "wgan-clipping"]
+    first, last = [r["w1"][0] for r in wgan], [r["w1"][-1] for r in wgan]
     assert_close(_t([min(first), max(first), min(last), max(last)]), _t([1.30, 1.35, 0.63, 0.93]), atol=0.005,
                  rtol=0)
     ends = [r["estimate"][-1] for r in wgan]
-    assert all(0 < e < 1e-3 for e in ends), ends
     assert_close(_t([min(ends), max(ends)]), _t([1.3e-4, 2.4e-4]), atol=5e-6, rtol=0)
-    assert all(r["step"][-1] == 500 and len(r["step"]) == 20 for r in wgan)
 
 
 def test_clipping_at_least_half_of_the_weights_sit_at_the_walls(claims):
@@ -99,9 +120,15 @@ def test_clipping_at_least_half_of_the_weights_sit_at_the_walls(claims):
     into the box, 91.9% to 93.2% are at the walls, and training changed the share by -1.1 to +2.1 points. The
     critic of seed 0 started inside its box (start_inside=0.5): 0% -> 37.1% at the walls after the same run, its
     Spearman 0.79."""
-    tracking, _, s = claims
+    _, _, s = claims
+    assert all(w >= 0.5 for w in s["walls"]), s["walls"]
+    assert all(w >= 0.5 for w in s["walls_start"]), s["walls_start"]
+
+
+@quoted_numbers
+def test_clipping_walls_quoted_numbers(claims):
+    _, _, s = claims
     walls, start = s["walls"], s["walls_start"]
-    assert all(w >= 0.5 for w in walls), walls
     assert_close(_t(walls), _t([0.939, 0.935, 0.935, 0.944, 0.921]), atol=0.0005, rtol=0)
     assert_close(_t(start), _t([0.927, 0.919, 0.923, 0.923, 0.932]), atol=0.0005, rtol=0)
     change = [100 * (a - b) for a, b in zip(walls, start)]
@@ -111,8 +138,12 @@ def test_clipping_at_least_half_of_the_weights_sit_at_the_walls(claims):
 def test_clipping_a_critic_started_inside_its_box(claims_inside):
     inside = claims_inside
     assert inside["seed"] == 0 and inside["walls_start"] == 0.0
-    assert_close(_t([inside["walls"], inside["spearman"]]), _t([0.371, 0.79]), atol=0.005, rtol=0)
     assert 0.05 < inside["walls"] < 0.5
+
+
+@quoted_numbers
+def test_clipping_a_critic_started_inside_its_box_quoted_numbers(claims_inside):
+    assert_close(_t([claims_inside["walls"], claims_inside["spearman"]]), _t([0.371, 0.79]), atol=0.005, rtol=0)
 
 
 def test_gradients_explode_or_vanish_with_clipping_and_stay_level_with_the_penalty(claims):
@@ -126,6 +157,18 @@ def test_gradients_explode_or_vanish_with_clipping_and_stay_level_with_the_penal
     sp = s["spread"]
     assert all(x >= 10 for x in sp["c = 0.1"] + sp["c = 0.001"] + sp["c = 0.01"]), sp
     assert all(x <= 4 for x in sp["gradient penalty"]), sp["gradient penalty"]
+    for d in depth:  # clamped only: every one shrinks towards the input, c = 0.1 included
+        assert all(v["activation"][0] < v["activation"][-1] for v in d["clamped"].values())
+    for d in depth:  # c = 0.1 explodes (larger next to the input), the small c vanish
+        a = {k: v["activation"] for k, v in d["critics"].items()}
+        assert a["c = 0.1"][0] > a["c = 0.1"][-1] and a["c = 0.01"][0] < a["c = 0.01"][-1] and \
+            a["c = 0.001"][0] < a["c = 0.001"][-1]
+
+
+@quoted_numbers
+def test_gradients_quoted_numbers(claims):
+    _, depth, s = claims
+    sp = s["spread"]
 
     def rng(values):
         return [math.log10(min(values)), math.log10(max(values))]
@@ -154,14 +197,9 @@ def test_gradients_explode_or_vanish_with_clipping_and_stay_level_with_the_penal
     est = {c: (c * (64 / 2) ** 0.5) ** -11 for c in (0.1, 0.01, 0.001)}
     assert [f"{min(cl[f'c = {c:g}']) / est[c]:.2g} to {max(cl[f'c = {c:g}']) / est[c]:.2g}" for c in est] == \
         ["50 to 1e+02", "1.3 to 4.1", "0.81 to 2.4"]
-    for d in depth:  # clamped only: every one shrinks towards the input, c = 0.1 included
-        assert all(v["activation"][0] < v["activation"][-1] for v in d["clamped"].values())
-    for d in depth:  # c = 0.1 explodes (larger next to the input), the small c vanish
-        a = {k: v["activation"] for k, v in d["critics"].items()}
-        assert a["c = 0.1"][0] > a["c = 0.1"][-1] and a["c = 0.01"][0] < a["c = 0.01"][-1] and \
-            a["c = 0.001"][0] < a["c = 0.001"][-1]
 
 
+@quoted_numbers
 def test_try_it_without_the_warm_up():
     """Section 4's *Try it*: the plain Algorithm 1 without the authors' warm-up, seed 0 (about 10 s): the
     text quotes its Spearman correlation, -0.57."""
