@@ -800,3 +800,25 @@ def test_the_fingerprint_tells_when_mkls_intel_kernels_change_the_weights(instru
     fingerprint, weights = __import__("json").loads(out.stdout.strip().splitlines()[-1])
     assert fingerprint != MEASURED_FLOAT32_FINGERPRINT, "the shim changed nothing: MKL did not take its Intel path"
     assert weights != WEIGHTS_WHERE_THE_NUMBERS_WERE_MEASURED
+
+
+def test_cpuinfo_field_reads_the_first_matching_line_and_amx_is_a_whole_flag(monkeypatch, tmp_path):
+    import builtins
+
+    from wgan_lessons import settings, train
+
+    fake = tmp_path / "cpuinfo"
+    real_open = builtins.open
+
+    def fake_open(path, *a, **kw):
+        return real_open(fake, *a, **kw) if path == "/proc/cpuinfo" else real_open(path, *a, **kw)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    fake.write_text("processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu avx512f amx_bf16 amx_tile\n"
+                    "processor\t: 1\nmodel name\t: Other\n")
+    assert settings.cpuinfo_field("model name") == "Some CPU" and settings.cpuinfo_field("nope") == ""
+    assert train._cpu_has_amx_bf16()
+    fake.write_text("flags\t\t: fpu avx512f amx_bf16x\n")  # a longer flag that only starts with it
+    assert not train._cpu_has_amx_bf16()
+    fake.unlink()  # no /proc/cpuinfo (not Linux)
+    assert settings.cpuinfo_field("flags") == "" and not train._cpu_has_amx_bf16()

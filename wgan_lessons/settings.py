@@ -104,18 +104,18 @@ def float32_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def _cpu_name() -> str:
-    """The CPU's model name from /proc/cpuinfo (Linux), else what :mod:`platform` says."""
-    import platform
-
+def cpuinfo_field(name: str) -> str:
+    """The value of the first ``name`` line of /proc/cpuinfo (``"model name"``, ``"flags"``), or ``""`` where there
+    is no such line or file (not Linux)."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                if key.strip() == name:
+                    return value.strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine() or "an unknown CPU"
+    return ""
 
 
 def numbers_match_the_text() -> tuple[bool, str]:
@@ -127,22 +127,21 @@ def numbers_match_the_text() -> tuple[bool, str]:
     (optimal transport, closed forms) print the text's numbers everywhere; this is about training."""
     from wgan_lessons.train import autocast_dtype
 
-    differ = ("Nothing is wrong with your setup: read the text's training numbers as what one machine printed "
-              "(exact computations, such as optimal transport, print the text's numbers on any machine)")
     device = get_device("auto")
     if device.type != "cpu":
-        return False, (f"training runs use the {device.type.upper()} device here, whose kernels round differently "
-                       f"from the CPU the text was measured on: your runs will print other numbers, and a single "
-                       f"run can end differently (another number of modes). {differ}.")
-    if autocast_dtype("auto", device) is not None:
-        return False, ("this CPU has AMX, so the presets train in bfloat16 here, and the text was measured in "
-                       "float32: your training runs will print other numbers, and a single run can end differently "
-                       f"(another number of modes). {differ}.")
-    mine = float32_fingerprint()
-    if mine != MEASURED_FLOAT32_FINGERPRINT:
-        return False, (f"this machine ({_cpu_name()}, torch {torch.__version__}) rounds float32 matrix products "
-                       "differently from the AMD CPU the text was measured on, and training amplifies that: your "
-                       "runs will print other numbers, and a single run can end differently (another number of "
-                       f"modes). {differ}. (Fingerprint {mine}, the text's {MEASURED_FLOAT32_FINGERPRINT}: README, "
-                       "\"What is reproducible\".)")
-    return True, "this machine computes float32 like the CPU the text was measured on: full runs print the text's numbers"
+        cause = f"training runs use the {device.type.upper()} device here, whose kernels round differently"
+    elif autocast_dtype("auto", device) is not None:
+        cause = "this CPU has AMX, so the presets train in bfloat16 here, and the text was measured in float32"
+    elif (mine := float32_fingerprint()) != MEASURED_FLOAT32_FINGERPRINT:
+        import platform
+
+        cpu = cpuinfo_field("model name") or platform.processor() or platform.machine() or "an unknown CPU"
+        cause = (f"this machine ({cpu}, torch {torch.__version__}) rounds float32 matrix products differently from "
+                 f"the AMD CPU the text was measured on (fingerprint {mine}, the text's {MEASURED_FLOAT32_FINGERPRINT})")
+    else:
+        return True, ("this machine computes float32 like the CPU the text was measured on: full runs print the "
+                      "text's numbers")
+    return False, (f"{cause}. Training amplifies that: your runs will print other numbers, and a single run can end "
+                   "differently (another number of modes). Nothing is wrong with your setup: read the text's training "
+                   "numbers as what one machine printed (exact computations, such as optimal transport, print the "
+                   "text's numbers on any machine; README, \"What is reproducible\").")

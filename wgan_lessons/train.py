@@ -52,7 +52,7 @@ import torch
 from wgan_lessons import data as data_mod
 from wgan_lessons import losses
 from wgan_lessons.nets import ConvCritic, ConvGenerator, mlp_critic, mlp_generator
-from wgan_lessons.settings import get_device
+from wgan_lessons.settings import cpuinfo_field, get_device
 
 __all__ = ["TrainConfig", "Trainer", "train", "METHODS", "OPTIMIZERS", "DivergenceWarning", "method_defaults"]
 
@@ -282,11 +282,7 @@ PRECISIONS = ("fp32", "bf16", "auto")
 
 def _cpu_has_amx_bf16() -> bool:
     """True on CPUs with AMX bfloat16 tiles (Intel Sapphire Rapids and later), read from /proc/cpuinfo."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            return any(line.startswith("flags") and " amx_bf16" in line for line in f)
-    except OSError:
-        return False
+    return "amx_bf16" in cpuinfo_field("flags").split()
 
 
 def autocast_dtype(precision: str, device: torch.device):
