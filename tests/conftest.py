@@ -3,6 +3,11 @@ import os
 import pytest
 import torch
 
+try:
+    import resource  # Unix only: without it the CPU budget line below is left out
+except ImportError:  # pragma: no cover (Windows)
+    resource = None
+
 # The whole suite runs in the lessons' fast mode and on the CPU with 2 threads, or with 1 thread per
 # worker process when pytest-xdist runs it on several (`make test` runs `pytest -n 2`).
 os.environ.setdefault("WGAN_LESSONS_FAST", "1")
@@ -70,9 +75,56 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(_unit(item.nodeid), len(rank)))
 
 
+#: `make test` is to stay under 10 minutes on the project's 2-core machine, claims included: 1200 CPU seconds.
+CPU_BUDGET_SECONDS = 2 * 600
+_CPU_AT_SETUP = pytest.StashKey[float]()
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its children that have ended (the lessons' kernels,
+    the preset runs' worker processes, nbgrader), as the operating system counts them."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    if resource is not None:
+        item.stash[_CPU_AT_SETUP] = _cpu_seconds()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Each test's CPU seconds, its fixtures' included, go into its teardown report (user_properties are
+    copied into the report after this hook), which reaches the controller from any xdist worker."""
+    yield
+    start = item.stash.get(_CPU_AT_SETUP, None)
+    if start is not None:
+        item.user_properties.append(("cpu_seconds", _cpu_seconds() - start))
+
+
+def cpu_budget_line(by_file: dict, top: int = 8) -> str:
+    """One line: the suite's CPU seconds against :data:`CPU_BUDGET_SECONDS`, and the files that cost most."""
+    total = sum(by_file.values())
+    worst = sorted(by_file.items(), key=lambda kv: -kv[1])[:top]
+    parts = ", ".join(f"{os.path.basename(f)} {v:.0f}" for f, v in worst)
+    return (f"CPU seconds (tests, their fixtures and their child processes): {total:.0f}, against the "
+            f"{CPU_BUDGET_SECONDS} that 10 minutes on 2 cores hold; the most: {parts}")
+
+
 def pytest_terminal_summary(terminalreporter):
     """Print each lesson notebook's fast-mode seconds at the end of the run (issue: notebooks as a
-    product); tests/test_notebooks.py records them as a property, which reaches here from any worker."""
+    product); tests/test_notebooks.py records them as a property, which reaches here from any worker.
+    Then the suite's CPU seconds by file (:func:`cpu_budget_line`)."""
+    by_file = {}
+    for reports in terminalreporter.stats.values():
+        for rep in reports:
+            for key, value in getattr(rep, "user_properties", []) if getattr(rep, "when", "") == "teardown" else []:
+                if key == "cpu_seconds":
+                    file = rep.nodeid.split("::", 1)[0]
+                    by_file[file] = by_file.get(file, 0.0) + value
+    if by_file:
+        terminalreporter.write_line(cpu_budget_line(by_file))
     seconds = {k[len("notebook_seconds:"):]: v for rep in terminalreporter.stats.get("passed", [])
                for k, v in getattr(rep, "user_properties", []) if k.startswith("notebook_seconds:")}
     if seconds:
