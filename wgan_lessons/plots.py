@@ -13,6 +13,9 @@ __all__ = ["new_figure", "critic_grid", "plot_samples", "plot_history", "plot_im
            "LiveView", "weights_at_the_walls"]
 
 
+#: A note written over samples (how many lie outside the view) keeps a white box under it, so it stays readable.
+NOTE_BOX = dict(facecolor="white", alpha=0.8, edgecolor="none", pad=1.5)
+
 def new_figure(ncols: int = 1, nrows: int = 1, size: float = 4.0):
     """A figure with ``nrows x ncols`` axes, built without pyplot (no global state, no GUI backend)."""
     from matplotlib.figure import Figure
@@ -55,7 +58,7 @@ def plot_samples(ax, real=None, fake=None, critic_fn=None, lim: float | None = N
         outside = int((np.abs(f) > lim).any(axis=1).sum())
         if outside:
             ax.text(0.02, 0.02, f"{outside} of {len(f)} generated samples lie outside this view",
-                    transform=ax.transAxes, fontsize=7, color="tab:red")
+                    transform=ax.transAxes, fontsize=7, color="tab:red", bbox=NOTE_BOX, zorder=5)
     if centers is not None:
         c = np.asarray(centers)
         ax.scatter(c[:, 0], c[:, 1], marker="x", c="k", s=30, label="mode centres")
@@ -83,10 +86,21 @@ def plot_history(ax, history: dict, keys=("loss_d", "loss_g", "w_estimate"), tit
         ax.set_title(title)
 
 
-def plot_image_grid(ax, images, nrow: int | None = None, title: str | None = None):
-    """Show a batch of images (B, C, H, W) in [-1, 1] as one grid."""
+def plot_image_grid(ax, images, nrow: int | None = None, title: str | None = None, labels=None):
+    """Show a batch of images (B, C, H, W) in [-1, 1] as one grid, ``nrow`` images to a row (default: a
+    square grid). ``labels``: one short string per image (B of them), written under its tile (for example
+    each interpolate's epsilon).
+
+    Raises:
+        ValueError: ``images`` is not (B, C, H, W), or ``labels`` does not hold one string per image.
+    """
     x = torch.as_tensor(images).detach().cpu().float()
+    if x.dim() != 4:
+        raise ValueError(f"images must be a batch (B, C, H, W), got shape {tuple(x.shape)}: "
+                         "add the batch and channel dimensions (x.reshape(B, 1, H, W) for grey images)")
     b, c, h, w = x.shape
+    if labels is not None and len(labels) != b:
+        raise ValueError(f"labels: {len(labels)} given for {b} images; give one per image")
     nrow = nrow or int(math.ceil(math.sqrt(b)))
     ncol = int(math.ceil(b / nrow))
     grid = torch.ones(c, ncol * (h + 1), nrow * (w + 1))
@@ -96,6 +110,10 @@ def plot_image_grid(ax, images, nrow: int | None = None, title: str | None = Non
     img = grid.permute(1, 2, 0).squeeze(-1).clamp(0, 1).numpy()
     ax.imshow(img, cmap="gray" if c == 1 else None, vmin=0, vmax=1)
     ax.axis("off")
+    for i, text in enumerate(labels or ()):
+        r, q = divmod(i, nrow)
+        ax.text(q * (w + 1) + (w - 1) / 2, r * (h + 1) + h - 0.5, str(text), ha="center", va="top", fontsize=8,
+                clip_on=False)
     if title:
         ax.set_title(title)
 
@@ -260,7 +278,8 @@ class LiveView:
         self.arrows = ax.quiver(zeros, zeros, zeros, zeros, angles="xy", scale_units="xy", scale=1, color="k",
                                 width=0.004, alpha=0.7)
         self.arrow_note = ax.text(0.02, 0.97, "", transform=ax.transAxes, fontsize=7, va="top")
-        self.outside = ax.text(0.02, 0.80, "", transform=ax.transAxes, fontsize=7, color="tab:red")
+        self.outside = ax.text(0.02, 0.80, "", transform=ax.transAxes, fontsize=7, color="tab:red", bbox=NOTE_BOX,
+                               zorder=5)
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
         self.legend = ax.legend(loc="lower right", fontsize=7, markerscale=3)
