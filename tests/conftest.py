@@ -117,12 +117,13 @@ def pytest_terminal_summary(terminalreporter):
     product); tests/test_notebooks.py records them as a property, which reaches here from any worker.
     Then the suite's CPU seconds by file (:func:`cpu_budget_line`)."""
     by_file = {}
-    for reports in terminalreporter.stats.values():
-        for rep in reports:
-            for key, value in getattr(rep, "user_properties", []) if getattr(rep, "when", "") == "teardown" else []:
-                if key == "cpu_seconds":
-                    file = rep.nodeid.split("::", 1)[0]
-                    by_file[file] = by_file.get(file, 0.0) + value
+    teardowns = [rep for reports in terminalreporter.stats.values() for rep in reports
+                 if getattr(rep, "when", None) == "teardown"]
+    for rep in teardowns:
+        for key, value in rep.user_properties:
+            if key == "cpu_seconds":
+                file = rep.nodeid.split("::", 1)[0]
+                by_file[file] = by_file.get(file, 0.0) + value
     if by_file:
         terminalreporter.write_line(cpu_budget_line(by_file))
     seconds = {k[len("notebook_seconds:"):]: v for rep in terminalreporter.stats.get("passed", [])

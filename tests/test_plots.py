@@ -45,3 +45,19 @@ def test_the_outside_the_view_note_sits_on_a_white_box_over_the_samples():
     box = note.get_bbox_patch()
     assert box is not None and box.get_facecolor()[:3] == (1.0, 1.0, 1.0) and note.get_zorder() > 2
     plt.close(fig)
+
+
+def test_the_labs_outside_the_view_note_counts_the_samples_and_sits_on_a_white_box():
+    from wgan_lessons.plots import LiveView
+
+    view = LiveView(8)
+    real = torch.zeros(4, 2)
+    fake = torch.tensor([[0.0, 0.0], [50.0, 0.0], [0.0, -50.0], [1.0, 1.0]])  # two of four outside the view (lim 2)
+    view.update(real.numpy(), fake.numpy(), lambda x: x.sum(1), lambda x: torch.zeros_like(x), {"step": []},
+                {"step": [], "exact_w1": [], "modes": [], "hq_fraction": [], "counts": []}, "wgan-gp",
+                show_w_estimate=True)
+    assert view.outside.get_text() == "2 of 4 generated samples lie outside this view"
+    box = view.outside.get_bbox_patch()
+    assert box is not None and box.get_facecolor()[:3] == (1.0, 1.0, 1.0) and view.outside.get_zorder() > 2
+    view.draw(full=True)  # the boxed note draws in a full frame and over the saved background
+    view.draw(full=False)

@@ -16,6 +16,7 @@ __all__ = ["new_figure", "critic_grid", "plot_samples", "plot_history", "plot_im
 #: A note written over samples (how many lie outside the view) keeps a white box under it, so it stays readable.
 NOTE_BOX = dict(facecolor="white", alpha=0.8, edgecolor="none", pad=1.5)
 
+
 def new_figure(ncols: int = 1, nrows: int = 1, size: float = 4.0):
     """A figure with ``nrows x ncols`` axes, built without pyplot (no global state, no GUI backend)."""
     from matplotlib.figure import Figure
